@@ -1,0 +1,5 @@
+"""API routes for accounts."""
+
+from ninja import Router
+
+router = Router(tags=["accounts"])

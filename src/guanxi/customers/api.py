@@ -1,0 +1,5 @@
+"""API routes for customers."""
+
+from ninja import Router
+
+router = Router(tags=["customers"])

@@ -1,0 +1,292 @@
+"""Every write to customers goes through these functions (DESIGN.md house style).
+
+Each validates, writes inside `transaction.atomic()`, records who did it on the customer's
+timeline and keeps the search entry in step.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum.cn import uscc as uscc_number
+from stdnum.exceptions import ValidationError as StdnumError
+
+from guanxi.accounts.models import Team, User
+from guanxi.core.locking import save_versioned
+from guanxi.customers.models import (
+    CustomFieldDefinition,
+    Customer,
+    CustomerEvent,
+    CustomerSearch,
+    CustomerShare,
+    Kind,
+    State,
+    StateChange,
+    Tag,
+)
+from guanxi.customers.profile import completeness, validate_profile
+from guanxi.customers.search import build_search_text
+
+# Fields a user edits directly; everything else has its own service.
+EDITABLE_FIELDS = (
+    "kind", "name", "phone", "email", "uscc", "province", "city", "address", "gender", "birthday",
+    "industry", "employees", "source", "data_source", "acquisition_mode", "referred_by", "referrer",
+    "customer_type", "upgrade_potential", "payment_terms", "payment_days", "credit_limit", "currency",
+    "credit_rating", "credit_rating_source", "credit_rating_date", "marketing_consent", "profile",
+    "custom_fields", "notes", "team",
+)
+DEFAULT_REGION = "CN"
+
+
+class DuplicateCustomer(ValidationError):
+    """Another customer already has this phone, e-mail or credit code."""
+
+    def __init__(self, field: str, duplicate: Customer):
+        self.field = field
+        self.duplicate = duplicate
+        labels = {"phone": _("phone"), "email": _("e-mail"), "uscc": _("unified social credit code")}
+        super().__init__(
+            {field: _("A customer with this %(field)s already exists (#%(id)s).") % {"field": labels[field], "id": duplicate.pk}},
+            code="duplicate",
+        )
+
+
+# --- Normalisation -------------------------------------------------------------------------
+
+def normalise_phone(raw: str) -> str:
+    """E.164 (+8613812345678); Chinese numbers may be typed without the country code."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValidationError({"phone": _("“%(value)s” is not a phone number.") % {"value": raw[:40]}}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError({"phone": _("“%(value)s” is not a valid phone number.") % {"value": raw[:40]}})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_uscc(raw: str) -> str:
+    raw = (raw or "").strip().upper()
+    if not raw:
+        return ""
+    try:
+        return uscc_number.validate(raw)
+    except StdnumError:
+        raise ValidationError({"uscc": _("“%(value)s” is not a valid unified social credit code.") % {"value": raw[:30]}}) from None
+
+
+def find_duplicate(*, phone: str = "", email: str = "", uscc: str = "", exclude_pk: int | None = None) -> tuple[str, Customer] | None:
+    """The first field that another customer already uses, with that customer."""
+    for field, value in (("phone", phone), ("email", email), ("uscc", uscc)):
+        if value:
+            match = Customer.objects.filter(**{field: value}).exclude(pk=exclude_pk).order_by("pk").first()
+            if match:
+                return field, match
+    return None
+
+
+def _clean_custom_fields(kind: str, values) -> dict:
+    if values in (None, ""):
+        values = {}
+    if not isinstance(values, dict):
+        raise ValidationError({"custom_fields": _("Must be an object.")})
+    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    cleaned = {}
+    for key, value in values.items():
+        definition = definitions.get(key)
+        if definition is None or (definition.applies_to and definition.applies_to != kind):
+            raise ValidationError({f"custom_fields.{key}": _("Unknown custom field.")})
+        if value in (None, ""):
+            continue
+        where = f"custom_fields.{key}"
+        kind_ = definition.field_type
+        if kind_ == "number":
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation:
+                raise ValidationError({where: _("Must be a number.")}) from None
+            if not number.is_finite():
+                raise ValidationError({where: _("Must be a number.")})
+            cleaned[key] = str(number)
+        elif kind_ == "date":
+            try:
+                cleaned[key] = datetime.date.fromisoformat(str(value)).isoformat()
+            except ValueError:
+                raise ValidationError({where: _("Must be a date (YYYY-MM-DD).")}) from None
+        elif kind_ == "boolean":
+            if not isinstance(value, bool):
+                raise ValidationError({where: _("Must be true or false.")})
+            cleaned[key] = value
+        elif kind_ == "choice":
+            if value not in definition.choices:
+                raise ValidationError({where: _("Not one of the allowed choices.")})
+            cleaned[key] = value
+        else:
+            if not isinstance(value, str) or len(value) > 500:
+                raise ValidationError({where: _("Must be text of at most 500 characters.")})
+            cleaned[key] = value
+    missing = [d.key for d in definitions.values() if d.required and (not d.applies_to or d.applies_to == kind) and d.key not in cleaned]
+    if missing:
+        raise ValidationError({f"custom_fields.{missing[0]}": _("This field is required.")})
+    return cleaned
+
+
+def _apply(customer: Customer, fields: dict) -> list[str]:
+    """Set allowed fields on `customer`, normalised and validated; return the names changed."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
+    if "phone" in fields:
+        fields["phone"] = normalise_phone(fields["phone"])
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip().lower()
+    if "uscc" in fields:
+        fields["uscc"] = normalise_uscc(fields["uscc"])
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+    changed = []
+    for name, value in fields.items():
+        if name not in ("profile", "custom_fields") and getattr(customer, name) != value:
+            changed.append(name)
+        setattr(customer, name, value)
+    customer.profile = validate_profile(customer.kind, customer.profile)
+    customer.custom_fields = _clean_custom_fields(customer.kind, customer.custom_fields)
+    if "profile" in fields or "custom_fields" in fields:
+        changed += [f for f in ("profile", "custom_fields") if f in fields]
+    if customer.referred_by_id and customer.referred_by_id == customer.pk:
+        raise ValidationError({"referred_by": _("A customer cannot refer themselves.")})
+    customer.completeness = completeness(customer)
+    customer.full_clean(exclude=["owner", "team", "referred_by", "referrer"], validate_unique=False, validate_constraints=False)
+    return changed
+
+
+def refresh_search_entry(customer: Customer) -> None:
+    """Keep the narrow search row in step with the customer (and its contacts' phones/e-mails)."""
+    phones = [customer.phone, *customer.contacts.values_list("phone", flat=True)] if customer.pk else [customer.phone]
+    emails = [customer.email, *customer.contacts.values_list("email", flat=True)] if customer.pk else [customer.email]
+    contact_names = list(customer.contacts.values_list("name", flat=True)) if customer.pk else []
+    text = build_search_text(name=customer.name, phones=phones, emails=emails, extra=[customer.uscc, *contact_names])
+    CustomerSearch.objects.update_or_create(
+        customer=customer, defaults={"owner_id": customer.owner_id, "team_id": customer.team_id, "text": text}
+    )
+
+
+def _record(customer: Customer, verb: str, summary: str, actor: User | None) -> None:
+    CustomerEvent.objects.create(customer=customer, verb=verb, summary=summary[:500], actor=actor)
+
+
+# --- Services ------------------------------------------------------------------------------
+
+def create_customer(*, actor: User, name: str, kind: str = Kind.PERSON, state: str = State.POTENTIAL,
+                    owner: User | None = None, tags: list[str] = (), reason: str = "", **fields) -> Customer:
+    """Create a customer owned by `owner` (default: the actor), refusing duplicates."""
+    if state not in State.values:
+        raise ValidationError({"state": _("Unknown state.")})
+    owner = owner or actor
+    customer = Customer(kind=kind, name=name, state=state, owner=owner, team=fields.pop("team", None) or owner.team)
+    _apply(customer, {"kind": kind, "name": name, **fields})
+    with transaction.atomic():
+        duplicate = find_duplicate(phone=customer.phone, email=customer.email, uscc=customer.uscc)
+        if duplicate:
+            raise DuplicateCustomer(*duplicate)
+        customer.save()
+        if tags:
+            customer.tags.set(_tags(tags))
+        StateChange.objects.create(customer=customer, from_state="", to_state=state, reason=reason[:500], actor=actor)
+        refresh_search_entry(customer)
+    return customer
+
+
+def update_customer(*, customer: Customer, actor: User, expected_version: int, tags: list[str] | None = None, **fields) -> Customer:
+    """Apply `fields` if nobody saved since `expected_version`, else raise StaleVersion."""
+    changed = _apply(customer, fields)
+    with transaction.atomic():
+        duplicate = find_duplicate(phone=customer.phone, email=customer.email, uscc=customer.uscc, exclude_pk=customer.pk)
+        if duplicate:
+            raise DuplicateCustomer(*duplicate)
+        save_versioned(customer, expected_version=expected_version, fields=[f for f in EDITABLE_FIELDS if f not in ("referred_by", "referrer", "team")] + ["referred_by_id", "referrer_id", "team_id", "completeness"])
+        if tags is not None:
+            customer.tags.set(_tags(tags))
+            changed.append("tags")
+        if changed:
+            _record(customer, "updated", ", ".join(sorted(set(changed))), actor)
+        refresh_search_entry(customer)
+    return customer
+
+
+def change_state(*, customer: Customer, to: str, reason: str, actor: User) -> Customer:
+    """Move a customer to another lifecycle state, with the reason, on the record."""
+    if to not in State.values:
+        raise ValidationError({"to": _("Unknown state.")})
+    reason = (reason or "").strip()
+    if to == State.LOST and not reason:
+        raise ValidationError({"reason": _("Say why the customer was lost.")})
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.state == to:
+            raise ValidationError({"to": _("The customer is already in this state.")})
+        StateChange.objects.create(customer=locked, from_state=locked.state, to_state=to, reason=reason[:500], actor=actor)
+        Customer.objects.filter(pk=locked.pk).update(state=to, version=locked.version + 1, updated_at=timezone.now())
+    customer.refresh_from_db()
+    return customer
+
+
+def reassign_customer(*, customer: Customer, owner: User, actor: User, team: Team | None = None) -> Customer:
+    """Give a customer a new owner (and their team unless another is named)."""
+    if not owner.is_active:
+        raise ValidationError({"owner": _("The new owner is not an active user.")})
+    with transaction.atomic():
+        Customer.objects.filter(pk=customer.pk).update(owner=owner, team=team or owner.team, updated_at=timezone.now())
+        customer.refresh_from_db()
+        _record(customer, "reassigned", _("Owner: %(owner)s") % {"owner": owner}, actor)
+        refresh_search_entry(customer)
+    return customer
+
+
+def share_customer(*, customer: Customer, user: User, actor: User) -> CustomerShare:
+    with transaction.atomic():
+        share, created = CustomerShare.objects.get_or_create(customer=customer, user=user)
+        if created:
+            _record(customer, "shared", _("Shared with %(user)s") % {"user": user}, actor)
+    return share
+
+
+def unshare_customer(*, customer: Customer, user: User, actor: User) -> None:
+    with transaction.atomic():
+        if CustomerShare.objects.filter(customer=customer, user=user).delete()[0]:
+            _record(customer, "unshared", _("No longer shared with %(user)s") % {"user": user}, actor)
+
+
+def set_marketing_consent(*, customer: Customer, consent: bool, actor: User) -> Customer:
+    """Consent given, or withdrawn (opt-out is remembered with its time and honoured everywhere)."""
+    with transaction.atomic():
+        customer.marketing_consent = consent
+        customer.opted_out_at = None if consent else timezone.now()
+        customer.save(update_fields=["marketing_consent", "opted_out_at", "updated_at"])
+        _record(customer, "consent", _("Marketing consent given") if consent else _("Opted out of marketing"), actor)
+    return customer
+
+
+def mark_verified(*, customer: Customer, actor: User) -> Customer:
+    customer.last_verified_at = timezone.now()
+    customer.save(update_fields=["last_verified_at", "updated_at"])
+    _record(customer, "verified", _("Profile verified"), actor)
+    return customer
+
+
+def _tags(names) -> list[Tag]:
+    names = sorted({n.strip()[:50] for n in names if n and n.strip()})
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    for name in names:
+        if name not in existing:
+            existing[name], _created = Tag.objects.get_or_create(name=name)
+    return [existing[n] for n in names]
+
+

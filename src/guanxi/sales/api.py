@@ -1,0 +1,5 @@
+"""API routes for sales."""
+
+from ninja import Router
+
+router = Router(tags=["sales"])

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from guanxi.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("guanxi.accounts.urls")),
+    path("", include("guanxi.web.urls")),
+]
+
+handler404 = "guanxi.web.views.not_found"
