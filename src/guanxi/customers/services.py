@@ -144,7 +144,7 @@ def _clean_custom_fields(kind: str, values) -> dict:
                 raise ValidationError({where: _("Not one of the allowed choices.")})
             cleaned[key] = value
         else:
-            if not isinstance(value, str) or len(value) > 500:
+            if not isinstance(value, str) or len(value) > 500 or "\x00" in value:
                 raise ValidationError({where: _("Must be text of at most 500 characters.")})
             cleaned[key] = value
     missing = [d.key for d in definitions.values() if d.required and (not d.applies_to or d.applies_to == kind) and d.key not in cleaned]
