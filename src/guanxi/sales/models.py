@@ -280,3 +280,14 @@ class SalesExpense(TimeStamped):
         verbose_name_plural = _("sales expenses")
         ordering = ["-spent_on", "-id"]
         indexes = [models.Index(fields=["customer", "spent_on"]), models.Index(fields=["owner", "spent_on"])]
+
+
+class OrderSequence(models.Model):
+    """The last order number used in a year; bumped under a row lock so numbers never repeat."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number sequence")
+        verbose_name_plural = _("order number sequences")
