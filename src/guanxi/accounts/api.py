@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from guanxi.accounts import selectors, services
 from guanxi.core.pagination import capped_count
@@ -64,10 +64,10 @@ def create_token(request, payload: TokenIn):
     """The raw token is in this response only; afterwards only its prefix is shown."""
     token, raw = services.create_api_token(user=request.user, name=payload.name, actor=request.user)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None})
 def revoke_token(request, token_id: Id):
     services.revoke_api_token(token=selectors.own_token(request.user, token_id), actor=request.user)
-    return 204, None
+    return Status(204, None)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
@@ -328,7 +328,7 @@ def create_customer(request, payload: CustomerCreate):
     owner = _owner_for_create(request.user, data.pop("owner", None))
     data = _customer_values(request.user, data)
     customer = services.create_customer(actor=request.user, owner=owner, **data)
-    return 201, selectors.customer_detail(request.user, customer.pk)
+    return Status(201, selectors.customer_detail(request.user, customer.pk))
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
@@ -365,7 +365,7 @@ def share_customer(request, customer_id: Id, payload: ShareIn):
     if user is None:
         raise ValidationError({"user_id": _("Unknown or inactive user.")})
     share = services.share_customer(customer=customer, user=user, actor=request.user)
-    return 201, share
+    return Status(201, share)
 
 
 @router.delete("/customers/{customer_id}/share", response={204: None})
@@ -375,7 +375,7 @@ def unshare_customer(request, customer_id: Id, user_id: Id):
     if user is None:
         raise ValidationError({"user_id": _("Unknown user.")})
     services.unshare_customer(customer=customer, user=user, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Contacts ------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def list_contacts(request, customer_id: Id, page: Query[PageParams]):
 def create_contact(request, customer_id: Id, payload: ContactCreate):
     customer = _editable_customer(request.user, customer_id)
     data = {k: ("" if v is None and k not in ("birthday", "is_primary") else v) for k, v in payload.dict(exclude_unset=True).items()}
-    return 201, services.create_contact(customer=customer, actor=request.user, **data)
+    return Status(201, services.create_contact(customer=customer, actor=request.user, **data))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut)
@@ -414,7 +414,7 @@ def delete_contact(request, contact_id: Id):
     contact = selectors.contact_detail(request.user, contact_id)
     _require_writer(request.user)
     services.delete_contact(contact=contact, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Attachments ---------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def upload_attachment(request, customer_id: Id, file: File[UploadedFile], opport
         opportunity = customer.opportunities.filter(pk=opportunity_id).first()
         if opportunity is None:
             raise ValidationError({"opportunity_id": _("Unknown opportunity for this customer.")})
-    return 201, services.upload_attachment(customer=customer, file=file, actor=request.user, opportunity=opportunity)
+    return Status(201, services.upload_attachment(customer=customer, file=file, actor=request.user, opportunity=opportunity))
 
 
 @router.get("/attachments/{attachment_id}/download")
@@ -455,7 +455,7 @@ def delete_attachment(request, attachment_id: Id):
     attachment = selectors.attachment_detail(request.user, attachment_id)
     _require_writer(request.user)
     services.delete_attachment(attachment=attachment, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Tags ----------------------------------------------------------------------------------

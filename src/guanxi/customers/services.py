@@ -69,6 +69,7 @@ class DuplicateCustomer(ValidationError):
             {field: _("A customer with this %(field)s already exists (#%(id)s).") % {"field": labels[field], "id": duplicate.pk}},
             code="duplicate",
         )
+        self.code = "duplicate"  # a dict-shaped ValidationError drops `code`; the API maps it to 409
 
 
 # --- Normalisation -------------------------------------------------------------------------
