@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.engagement",
     "guanxi.web",
+    "guanxi.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Deterministic demo data: `guanxi demo --customers N --seed S`."""
