@@ -93,7 +93,7 @@ def _quantity(value, field: str) -> Decimal:
     return quantity.quantize(QUANTITY_STEP)
 
 
-def _text(value, field: str, max_length: int, *, required: bool = False) -> str:
+def clean_text(value, field: str, max_length: int, *, required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
         raise ValidationError({field: _("This field is required.")})
@@ -104,7 +104,7 @@ def _text(value, field: str, max_length: int, *, required: bool = False) -> str:
     return text
 
 
-def _choice(value, field: str, choices) -> str:
+def clean_choice(value, field: str, choices) -> str:
     if value not in choices.values:
         raise ValidationError({field: _("“%(value)s” is not one of the allowed values.") % {"value": str(value)[:40]}})
     return value
@@ -132,9 +132,9 @@ def _clean_product(product: Product, fields: dict) -> None:
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
     if "sku" in fields:
-        fields["sku"] = _text(fields["sku"], "sku", 40, required=True)
+        fields["sku"] = clean_text(fields["sku"], "sku", 40, required=True)
     if "name" in fields:
-        fields["name"] = _text(fields["name"], "name", 200, required=True)
+        fields["name"] = clean_text(fields["name"], "name", 200, required=True)
     for name in ("list_price", "cost"):
         if name in fields:
             fields[name] = money(fields[name], name)
@@ -153,7 +153,7 @@ def _clean_product(product: Product, fields: dict) -> None:
 
 def create_product_category(*, actor: User, name: str, parent: ProductCategory | None = None) -> ProductCategory:
     ensure_catalogue_manager(actor)
-    name = _text(name, "name", 100, required=True)
+    name = clean_text(name, "name", 100, required=True)
     with transaction.atomic():
         if ProductCategory.objects.filter(name=name).exists():
             raise ValidationError({"name": _("This category already exists.")})
@@ -197,7 +197,7 @@ def create_stage(*, actor: User, name: str, probability: int = 10, is_won: bool 
                  position: int | None = None) -> PipelineStage:
     """Add a stage (at the end of the open stages unless a position is given)."""
     ensure_catalogue_manager(actor)
-    name = _text(name, "name", 100, required=True)
+    name = clean_text(name, "name", 100, required=True)
     probability = _clean_probability(probability)
     if is_won and is_lost:
         raise ValidationError({"is_lost": _("A stage cannot be both won and lost.")})
@@ -221,7 +221,7 @@ def update_stage(*, stage: PipelineStage, actor: User, name: str | None = None, 
     ensure_catalogue_manager(actor)
     changed = []
     if name is not None:
-        stage.name = _text(name, "name", 100, required=True)
+        stage.name = clean_text(name, "name", 100, required=True)
         changed.append("name")
     if probability is not None:
         stage.probability = _clean_probability(probability)
@@ -270,13 +270,13 @@ def _clean_opportunity(opportunity: Opportunity, fields: dict) -> None:
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
     if "title" in fields:
-        fields["title"] = _text(fields["title"], "title", 200, required=True)
+        fields["title"] = clean_text(fields["title"], "title", 200, required=True)
     if "amount" in fields:
         fields["amount"] = money(fields["amount"], "amount")
     if "probability" in fields:
         fields["probability"] = _clean_probability(fields["probability"])
     if "notes" in fields:
-        fields["notes"] = _text(fields["notes"], "notes", 20_000)
+        fields["notes"] = clean_text(fields["notes"], "notes", 20_000)
     owner = fields.get("owner")
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": _("The owner is not an active user.")})
@@ -323,7 +323,7 @@ def move_opportunity(*, opportunity: Opportunity, to_stage: PipelineStage, actor
                      probability: int | None = None, lost_reason: str = "") -> Opportunity:
     """Move to another stage: won/lost close it (lost needs a reason), an open stage reopens it."""
     ensure_can_edit_customer(actor, opportunity.customer)
-    lost_reason = _text(lost_reason, "lost_reason", 300)
+    lost_reason = clean_text(lost_reason, "lost_reason", 300)
     if to_stage.is_lost and not lost_reason:
         raise ValidationError({"lost_reason": _("Say why the opportunity was lost.")})
     from_stage = opportunity.stage
@@ -436,7 +436,7 @@ def create_order(*, customer: Customer, lines: Iterable[dict], actor: User, orde
             owner=owner or customer.owner or actor, status=status, order_date=order_date,
             due_date=due_date_for(customer, order_date), currency=customer.currency, total=total,
             discount_total=discount, cost_total=cost, promised_delivery=promised_delivery,
-            notes=_text(notes, "notes", 20_000),
+            notes=clean_text(notes, "notes", 20_000),
         )
         for line in built:
             line.order = order
@@ -458,7 +458,7 @@ def confirm_order(*, order: Order, actor: User, expected_version: int) -> Order:
 def cancel_order(*, order: Order, actor: User, expected_version: int, reason: str = "") -> Order:
     """Cancel an undelivered order that has no payment allocated to it."""
     ensure_can_edit_customer(actor, order.customer)
-    reason = _text(reason, "reason", 300)
+    reason = clean_text(reason, "reason", 300)
     if order.status == Order.Status.CANCELLED:
         raise ValidationError({"status": _("The order is already cancelled.")})
     if order.status == Order.Status.DELIVERED:
@@ -501,8 +501,8 @@ def record_payment(*, customer: Customer, amount, actor: User, order: Order | No
     """Record money received: against an order (never more than its balance) or on account."""
     ensure_can_edit_customer(actor, customer)
     amount = money(amount, "amount", positive=True)
-    method = _choice(method, "method", Payment.Method)
-    reference = _text(reference, "reference", 100)
+    method = clean_choice(method, "method", Payment.Method)
+    reference = clean_text(reference, "reference", 100)
     paid_on = paid_on or timezone.localdate()
     with transaction.atomic():
         if order is not None:
@@ -596,8 +596,8 @@ def record_sales_expense(*, actor: User, customer: Customer, amount, order: Orde
     """A cost of selling to a customer, optionally tied to one sale (order)."""
     ensure_can_edit_customer(actor, customer)
     amount = money(amount, "amount", positive=True)
-    category = _choice(category, "category", SalesExpense.Category)
-    description = _text(description, "description", 300)
+    category = clean_choice(category, "category", SalesExpense.Category)
+    description = clean_text(description, "description", 300)
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
     with transaction.atomic():
