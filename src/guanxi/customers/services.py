@@ -503,12 +503,16 @@ def delete_attachment(*, attachment: Attachment, actor: User) -> None:
 def create_referrer(*, actor: User, name: str, kind: str = Referrer.Kind.AGENT, phone: str = "", email: str = "",
                     commission_per_lead: Decimal = Decimal("0"), currency: str = "CNY") -> Referrer:
     """Register a paid finder (bird-dog agent or partner)."""
+    try:
+        commission = Decimal(str(commission_per_lead))
+    except InvalidOperation:
+        raise ValidationError({"commission_per_lead": _("Must be a number.")}) from None
+    if not commission.is_finite() or commission < 0:
+        raise ValidationError({"commission_per_lead": _("Must be an amount of zero or more.")})
     referrer = Referrer(
         name=(name or "").strip(), kind=kind, phone=normalise_phone(phone), email=(email or "").strip().lower(),
-        commission_per_lead=commission_per_lead, currency=currency,
+        commission_per_lead=commission, currency=currency,
     )
-    if commission_per_lead < 0:
-        raise ValidationError({"commission_per_lead": _("Must not be negative.")})
     referrer.full_clean()
     referrer.save()
     return referrer
