@@ -231,3 +231,14 @@ def test_summary_rejects_unknown_units_and_missing_dates():
         clv.summary_from_transactions([1], ["2024-01-01"], [1.0], "2024-02-01", "fortnight")
     with pytest.raises(ValueError, match="dates contains missing dates"):
         clv.summary_from_transactions([1], ["NaT"], [1.0], "2024-02-01")
+
+
+@pytest.mark.parametrize("fixture", ["bgnbd", "pareto"])
+def test_expectations_shared_across_a_cohort_equal_the_per_customer_formula(fixture, request, cdnow_summary):
+    """Scalar horizons reuse the hypergeometric term per distinct (x, T); per-customer
+    horizons take the direct formula. Both must agree."""
+    model = request.getfixturevalue(fixture)
+    x, t_x, T = cdnow_summary.x, cdnow_summary.t_x, cdnow_summary.T
+    np.testing.assert_allclose(
+        model.expected_purchases(26.0, x, t_x, T), model.expected_purchases(np.full(len(x), 26.0), x, t_x, T)
+    )
