@@ -108,7 +108,7 @@ def find_duplicate(*, phone: str = "", email: str = "", uscc: str = "", exclude_
     return None
 
 
-def _clean_custom_fields(kind: str, values) -> dict:
+def clean_custom_fields(kind: str, values) -> dict:
     if values in (None, ""):
         values = {}
     if not isinstance(values, dict):
@@ -176,7 +176,7 @@ def _apply(customer: Customer, fields: dict) -> list[str]:
             changed.append(name)
         setattr(customer, name, value)
     customer.profile = validate_profile(customer.kind, customer.profile)
-    customer.custom_fields = _clean_custom_fields(customer.kind, customer.custom_fields)
+    customer.custom_fields = clean_custom_fields(customer.kind, customer.custom_fields)
     if "profile" in fields or "custom_fields" in fields:
         changed += [f for f in ("profile", "custom_fields") if f in fields]
     if customer.referred_by_id and customer.pk and _refers_back(customer.referred_by_id, customer.pk):
