@@ -40,12 +40,31 @@ def visible_tasks(user: User) -> QuerySet:
     return queryset.filter(mine | Q(customer_id__in=visible_customers(user).values("pk")))
 
 
+def local_day(now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """[start of today, start of tomorrow) in the site's time zone (Asia/Shanghai), as aware datetimes."""
+    today = timezone.localtime(now or timezone.now()).date()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    return start, timezone.make_aware(datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min))
+
+
 def tasks_for(user: User, *, mine: bool = False, status: str | None = None, customer: int | None = None,
-              due_before: datetime.datetime | None = None, due_after: datetime.datetime | None = None,
-              search: str | None = None) -> QuerySet:
+              due: str | None = None, due_before: datetime.datetime | None = None,
+              due_after: datetime.datetime | None = None, search: str | None = None,
+              now: datetime.datetime | None = None) -> QuerySet:
+    """Visible tasks; `due` is "overdue" (open, past due), "today" (due later today) or "upcoming"."""
     queryset = visible_tasks(user)
     if mine:
         queryset = queryset.filter(_assigned_to(user))
+    if due is not None:
+        now = now or timezone.now()
+        _start, tomorrow = local_day(now)
+        queryset = queryset.filter(status=Task.Status.OPEN)
+        if due == "overdue":
+            queryset = queryset.filter(due_at__lt=now)
+        elif due == "today":
+            queryset = queryset.filter(due_at__gte=now, due_at__lt=tomorrow)
+        else:
+            queryset = queryset.filter(Q(due_at__gte=tomorrow) | Q(due_at__isnull=True))
     filters = {"status": status, "customer_id": customer, "due_at__lt": due_before, "due_at__gte": due_after}
     queryset = queryset.filter(**{k: v for k, v in filters.items() if v is not None})
     if search:
@@ -76,11 +95,7 @@ def my_tasks(user: User, *, now: datetime.datetime | None = None, limit: int = 2
     today's even though it is 15:30 UTC, and one due at 00:30 tomorrow is upcoming.
     """
     now = now or timezone.now()
-    local_now = timezone.localtime(now)
-    start_of_day = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-    start_of_tomorrow = timezone.make_aware(
-        datetime.datetime.combine(start_of_day.date() + datetime.timedelta(days=1), datetime.time.min)
-    )
+    _start, start_of_tomorrow = local_day(now)
     open_tasks = list(
         visible_tasks(user).filter(_assigned_to(user), status=Task.Status.OPEN).order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
     )
