@@ -210,3 +210,15 @@ def test_history_of_a_shared_customer_is_visible_to_the_colleague(rep, other_rep
     share_customer(customer=customer, user=other_rep, actor=rep)
 
     assert api_as(other_rep).get(f"/customers/{customer.pk}/history").json()["count"] == 2
+
+
+def test_detail_query_count_does_not_grow_with_tags(rep, api_as, django_assert_max_num_queries):
+    client = api_as(rep)
+    client.get("/me")
+    few = make_customer(rep, tags=["a"])
+    many = make_customer(rep, tags=[f"t{i}" for i in range(20)])
+    with django_assert_max_num_queries(6) as one:
+        assert client.get(f"/customers/{few.pk}").status_code == 200
+    with django_assert_max_num_queries(6) as twenty:
+        assert len(client.get(f"/customers/{many.pk}").json()["tags"]) == 20
+    assert len(one.captured_queries) == len(twenty.captured_queries)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -22,7 +23,7 @@ MAX_OFFSET = 10_000
 
 def _reject_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("must not contain NUL characters"))
     return value
 
 
@@ -49,7 +50,7 @@ Date = Annotated[_date, Field(ge=_date(1900, 1, 1), le=_date(2999, 12, 31))]
 def _cap_offset(value: int) -> int:
     if value > MAX_OFFSET:
         raise ValueError(
-            f"offset may not exceed {MAX_OFFSET}; narrow the filter or search instead of paging this deep"
+            _("offset may not exceed %(max)d; narrow the filter or search instead of paging this deep") % {"max": MAX_OFFSET}
         )
     return value
 
