@@ -7,8 +7,6 @@ NaN deep inside an optimiser.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 
@@ -75,11 +73,3 @@ def check_rfm_triplet(
         raise ValueError("recency must be 0 for customers with frequency 0 (no repeat purchase)")
     return x, t_x, np.maximum(t_cal, t_x)
 
-
-def names_list(values: Sequence[str] | str, name: str) -> list[str]:
-    if isinstance(values, str):
-        return [values]
-    result = list(values)
-    if not result:
-        raise ValueError(f"{name} is empty")
-    return result
