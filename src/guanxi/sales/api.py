@@ -237,17 +237,18 @@ def create_stage(request, payload: StageIn):
         return Status(201, services.create_stage(actor=request.auth, **payload.dict()))
 
 
+# Registered before /stages/{stage_id} so that "reorder" is never read as an id.
+@router.post("/stages/reorder", response=list[StageOut])
+def reorder_stages(request, payload: StageOrderIn):
+    with forbidden_as_403():
+        return services.reorder_stages(actor=request.auth, stage_ids=payload.stage_ids)
+
+
 @router.patch("/stages/{stage_id}", response=StageOut)
 def update_stage(request, stage_id: Id, payload: StagePatch):
     stage = PipelineStage.objects.get(pk=stage_id)
     with forbidden_as_403():
         return services.update_stage(stage=stage, actor=request.auth, **payload.dict(exclude_unset=True))
-
-
-@router.post("/stages/reorder", response=list[StageOut])
-def reorder_stages(request, payload: StageOrderIn):
-    with forbidden_as_403():
-        return services.reorder_stages(actor=request.auth, stage_ids=payload.stage_ids)
 
 
 @router.delete("/stages/{stage_id}", response={204: None})
