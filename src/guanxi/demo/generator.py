@@ -53,11 +53,13 @@ from guanxi.sales.models import (
     OrderLine,
     Payment,
     PipelineStage,
+    OrderSequence,
     Product,
     ProductCategory,
     SalesExpense,
     SalesPlan,
 )
+from guanxi.sales.services import ORDER_NUMBER_PREFIX
 
 DEMO_TODAY = datetime.date(2026, 11, 1)
 HISTORY_DAYS = 3 * 365  # how far back the book of business goes
@@ -202,7 +204,7 @@ class DemoGenerator:
         self.key_customers: list[tuple[int, int, Decimal]] = []
         self.buyers: list[int] = []
         self.influencers: list[int] = []
-        self.order_seq = self._ids[Order]
+        self.order_numbers = dict(OrderSequence.objects.values_list("year", "last_number"))
         for start in range(0, self.n, CHUNK):
             for index in range(start, min(start + CHUNK, self.n)):
                 self._customer(index)
@@ -210,6 +212,8 @@ class DemoGenerator:
             on_progress(min(CHUNK, self.n - start))
         self._plans_and_budgets()
         self._flush()
+        for year, last_number in self.order_numbers.items():
+            OrderSequence.objects.update_or_create(year=year, defaults={"last_number": last_number})
         bulk.reset_sequences(list(self._ids) + [SalesPlan, ExpenseBudget])
         bulk.optimise()
         return dict(self.counts)
@@ -489,7 +493,7 @@ class DemoGenerator:
                 history.append((State.POTENTIAL, State.TARGET, "符合目标客户标准，列入开发计划", moved))
             return state, history
         history.append(("", State.POTENTIAL, "新线索", created_at))
-        first = self.at(order_dates[0])
+        first = max(self.at(order_dates[0]), created_at + datetime.timedelta(minutes=30))
         if rng.random() < 0.6:
             moved = created_at + (first - created_at) / 2
             history.append((State.POTENTIAL, State.TARGET, "需求明确，进入跟进", moved))
@@ -638,9 +642,9 @@ class DemoGenerator:
             due = day + datetime.timedelta(days=days)
             created = self.at(day)
             paid = Decimal(0) if cancelled else self._payments(cid, order_id, owner, total, due, payer, terms)
-            self.t_order.add(order_id, f"SO{day:%y%m}-{self.order_seq:07d}", cid, None, owner.pk, status, day, due,
+            number = self.order_numbers[day.year] = self.order_numbers.get(day.year, 0) + 1
+            self.t_order.add(order_id, f"{ORDER_NUMBER_PREFIX}-{day.year}-{number:06d}", cid, None, owner.pk, status, day, due,
                              "CNY", total, discount, cost, paid, promised, delivered, "", 1, created, created)
-            self.order_seq += 1
             if not cancelled:
                 revenue += total
                 quarter = (day.month - 1) // 3
