@@ -1,13 +1,30 @@
-"""Shared fixtures: people in every role, and an API client that sends a bearer token."""
+"""Shared fixtures: people in every role, and an API client that sends a bearer token.
+
+Django is imported inside the fixtures so that tests/analytics also runs without Django
+(`pytest tests/analytics -p no:django`).
+"""
 
 import json
 
 import pytest
-from django.test import Client
 
-from guanxi.accounts.models import Role
-from guanxi.accounts.tokens import create_token
-from tests.factories import make_department, make_team, make_user
+
+def make_department(*args, **kwargs):
+    from tests.factories import make_department
+
+    return make_department(*args, **kwargs)
+
+
+def make_team(*args, **kwargs):
+    from tests.factories import make_team
+
+    return make_team(*args, **kwargs)
+
+
+def make_user(*args, **kwargs):
+    from tests.factories import make_user
+
+    return make_user(*args, **kwargs)
 
 
 @pytest.fixture
@@ -27,38 +44,42 @@ def other_team(department):
 
 @pytest.fixture
 def admin_user(db):
-    return make_user(Role.ADMIN, username="admin")
+    return make_user("admin", username="admin")
 
 
 @pytest.fixture
 def rep(team):
-    return make_user(Role.SALES, username="rep_a", team=team)
+    return make_user("sales", username="rep_a", team=team)
 
 
 @pytest.fixture
 def other_rep(other_team):
-    return make_user(Role.SALES, username="rep_b", team=other_team)
+    return make_user("sales", username="rep_b", team=other_team)
 
 
 @pytest.fixture
 def manager(team, department):
-    return make_user(Role.MANAGER, username="manager", team=team)
+    return make_user("manager", username="manager", team=team)
 
 
 @pytest.fixture
 def service_agent(db):
-    return make_user(Role.SERVICE, username="agent")
+    return make_user("service", username="agent")
 
 
 @pytest.fixture
 def analyst(db):
-    return make_user(Role.ANALYST, username="analyst")
+    return make_user("analyst", username="analyst")
 
 
 class ApiClient:
     """JSON requests with `Authorization: Bearer <token>` against the real URL configuration."""
 
     def __init__(self, user):
+        from django.test import Client
+
+        from guanxi.accounts.tokens import create_token
+
         self.user = user
         _token, self.raw_token = create_token(user=user, name="tests")
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {self.raw_token}")
