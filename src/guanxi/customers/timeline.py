@@ -99,7 +99,7 @@ def parse_cursor(cursor: str) -> tuple[datetime.datetime, str, int]:
     try:
         at_text, kind, pk = cursor.replace(" ", "+").split("~")  # "+" arrives as a space when unencoded
         at = datetime.datetime.fromisoformat(at_text)
-        if kind not in RANK or at.tzinfo is None:
+        if kind not in RANK or at.tzinfo is None or not 0 <= int(pk) < 2**63:
             raise ValueError
         return at, kind, int(pk)
     except (ValueError, AttributeError):
