@@ -13,3 +13,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so subprocess tests (serve, worker) see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(GUANXI_HOME / "test.sqlite3")}
 AXES_ENABLED = True
+# Serve static files straight from the apps (no collectstatic before tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
