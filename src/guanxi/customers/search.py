@@ -35,7 +35,7 @@ def _pinyin_variants(name: str) -> list[str]:
     """Full pinyin and initials of the Chinese part of `name`, with alternative surname readings."""
     if not _HAN.search(name):
         return []
-    from pypinyin import Style, lazy_pinyin  # ~50 MiB: import only when a Chinese name is indexed
+    from pypinyin import lazy_pinyin  # ~50 MiB: import only when a Chinese name is indexed
 
     compact = re.sub(r"\s+", "", name)
     syllables = [s.strip() for s in lazy_pinyin(compact, errors="ignore") if s.strip()]
