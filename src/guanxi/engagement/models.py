@@ -69,7 +69,12 @@ class Interaction(TimeStamped):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at"]), models.Index(fields=["actor", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            models.Index(fields=["actor", "-occurred_at"]),
+            # The unfiltered list (newest first) for roles that see every customer.
+            models.Index(fields=["-occurred_at", "-id"], name="interaction_recent_idx"),
+        ]
 
     def __str__(self):
         return self.subject
