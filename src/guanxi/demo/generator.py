@@ -195,6 +195,7 @@ class DemoGenerator:
 
     def run(self, on_progress: Callable[[int], None] = lambda advance: None) -> dict[str, int]:
         self.now = self.at(self.today, 18, 19)
+        bulk.relax_durability()
         self._reference_data()
         self._tables()
         self._ids = {model: bulk.next_id(model) for model in
