@@ -122,3 +122,9 @@ def test_a_move_from_a_stale_copy_is_refused(rep, customer, stages):
 
     with pytest.raises(StaleVersion):
         services.move_opportunity(opportunity=opportunity, to_stage=stages["Won"], actor=rep, expected_version=stale_version)
+
+
+def test_an_opportunity_cannot_be_created_lost_without_a_reason(rep, customer, stages):
+    with pytest.raises(ValidationError) as error:
+        services.create_opportunity(customer=customer, title="年度采购", actor=rep, stage=stages["Lost"])
+    assert "stage" in error.value.message_dict

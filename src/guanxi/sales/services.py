@@ -294,6 +294,8 @@ def create_opportunity(*, customer: Customer, title: str, actor: User, amount: D
     stage = stage or PipelineStage.objects.filter(is_won=False, is_lost=False).order_by("position").first()
     if stage is None:
         raise ValidationError({"stage": _("The pipeline has no open stage.")})
+    if stage.is_lost:
+        raise ValidationError({"stage": _("Open the opportunity first, then move it to a lost stage with the reason.")})
     opportunity = Opportunity(customer=customer, stage=stage, currency=currency or customer.currency)
     _clean_opportunity(opportunity, {
         "title": title, "amount": amount, "expected_close": expected_close, "notes": notes,
