@@ -163,3 +163,11 @@ def test_old_results_are_pruned_and_recent_ones_kept():
 def test_the_prune_job_is_registered_for_the_worker(db):
     assert "core.prune" in jobs.discover_jobs()
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_support_can_see_scheduled_runs_and_workers_in_the_admin(admin_user, client):
+    client.force_login(admin_user)
+    jobs.run_due_jobs(worker_id="w", now=NOW, jobs=hourly_job([]))
+    jobs.beat(["w-1"])
+    assert "tests.hourly" in client.get("/admin/core/scheduledrun/").content.decode()
+    assert "w-1" in client.get("/admin/core/workerheartbeat/").content.decode()
