@@ -122,3 +122,12 @@ def test_the_timeline_endpoint_pages_and_hides_other_reps_customers(api_as, rep,
     assert not {i["ref"] for i in first["items"]} & {i["ref"] for i in second["items"]}
     assert client.get(f"/customers/{make_customer(other_rep).pk}/timeline").status_code == 404
     assert client.get(f"/customers/{customer.pk}/timeline", before="garbage").status_code == 422
+
+
+def test_each_timeline_item_names_who_did_it(rep, customer, tea, manager):
+    order = sales.create_order(customer=customer, actor=manager, lines=[{"product": tea}])
+
+    items = {item.ref: item for item in customer_timeline(rep, customer)}
+
+    assert items[f"order:{order.pk}"].actor == str(manager)
+    assert items[f"state_change:{customer.state_changes.get().pk}"].actor == str(rep)

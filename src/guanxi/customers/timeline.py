@@ -69,7 +69,8 @@ def _interaction(row: Interaction) -> TimelineItem:
 
 def _order(row: Order) -> TimelineItem:
     title = _("Order %(number)s: %(total)s %(currency)s") % {"number": row.number, "total": row.total, "currency": row.currency}
-    return TimelineItem("order", row.created_at, title, row.get_status_display(), _name(row.owner), f"order:{row.pk}", row.pk)
+    placed_by = row.created_by if row.created_by_id else row.owner  # imported orders know only the rep
+    return TimelineItem("order", row.created_at, title, row.get_status_display(), _name(placed_by), f"order:{row.pk}", row.pk)
 
 
 def _payment(row: Payment) -> TimelineItem:
@@ -88,7 +89,7 @@ SOURCES: dict[str, tuple[Callable[[int], QuerySet], str, Callable]] = {
     "state_change": (lambda c: StateChange.objects.filter(customer_id=c).select_related("actor"), "changed_at", _state_change),
     "event": (lambda c: CustomerEvent.objects.filter(customer_id=c).select_related("actor"), "occurred_at", _event),
     "interaction": (lambda c: Interaction.objects.filter(customer_id=c).select_related("actor"), "occurred_at", _interaction),
-    "order": (lambda c: Order.objects.filter(customer_id=c).select_related("owner"), "created_at", _order),
+    "order": (lambda c: Order.objects.filter(customer_id=c).select_related("owner", "created_by"), "created_at", _order),
     "payment": (lambda c: Payment.objects.filter(customer_id=c).select_related("order", "recorded_by"), "created_at", _payment),
     "task": (lambda c: Task.objects.filter(customer_id=c).select_related("created_by"), "created_at", _task),
 }

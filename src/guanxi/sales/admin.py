@@ -63,7 +63,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "customer", "status", "order_date", "due_date", "total", "amount_paid", "currency", "owner", "promised_delivery", "delivered_on")
     list_filter = ("status",)
     search_fields = ("=number",)
-    raw_id_fields = ("customer", "opportunity", "owner")
+    raw_id_fields = ("customer", "opportunity", "owner", "created_by")
     list_select_related = ("customer", "owner")
     readonly_fields = ("version",)
     inlines = [OrderLineInline]

@@ -145,6 +145,10 @@ class Order(TimeStamped, Versioned):
     promised_delivery = models.DateField(_("promised delivery"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("placed by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
 
     class Meta:
         verbose_name = _("order")

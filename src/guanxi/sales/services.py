@@ -438,7 +438,7 @@ def create_order(*, customer: Customer, lines: Iterable[dict], actor: User, orde
             owner=owner or customer.owner or actor, status=status, order_date=order_date,
             due_date=due_date_for(customer, order_date), currency=customer.currency, total=total,
             discount_total=discount, cost_total=cost, promised_delivery=promised_delivery,
-            notes=clean_text(notes, "notes", 20_000),
+            notes=clean_text(notes, "notes", 20_000), created_by=actor,
         )
         for line in built:
             line.order = order
