@@ -194,3 +194,23 @@ def test_a_quick_action_without_javascript_is_a_plain_page_that_returns_to_the_c
     response = client.post(f"/customers/{customer.pk}/tasks/new/", {"title": "发送合同", "priority": "2"})
     assert response.status_code == 302 and response["Location"] == f"/customers/{customer.pk}/"
     assert customer.tasks.get().assignee == rep
+
+
+def test_inline_validation_answers_for_one_field_with_its_error(browser_as, rep):
+    client = browser_as(rep)
+    bad = client.post("/customers/validate/", _person("张伟", phone="12345", _field="phone"), HTTP_HX_REQUEST="true")
+    body = bad.content.decode()
+    assert 'id="field-phone"' in body and "has-error" in body and "valid phone number" in body
+    assert 'id="field-name"' not in body
+    good = client.post("/customers/validate/", _person("张伟", phone="13812345678", _field="phone"), HTTP_HX_REQUEST="true")
+    assert "has-error" not in good.content.decode()
+
+
+def test_custom_fields_defined_by_an_administrator_are_in_the_form_and_saved(browser_as, rep):
+    from guanxi.customers.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(key="wine", label="喜欢的酒", field_type="choice", choices=["茅台", "五粮液"])
+    client = browser_as(rep)
+    assert "喜欢的酒" in client.get("/customers/new/").content.decode()
+    client.post("/customers/new/", _person("周杰", cf__wine="茅台"))
+    assert Customer.objects.get(name="周杰").custom_fields == {"wine": "茅台"}

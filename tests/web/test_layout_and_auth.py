@@ -17,7 +17,7 @@ def test_pages_need_a_signed_in_user():
 
 
 def test_repeated_wrong_passwords_lock_sign_in_with_a_clear_page(rep):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     for _ in range(5):
         client.post("/accounts/login/", {"username": rep.username, "password": "wrong"})
     response = client.post("/accounts/login/", {"username": rep.username, "password": "pass-word-123"})

@@ -36,6 +36,7 @@ from guanxi.sales import services as sales_services
 from guanxi.sales.selectors import opportunities_for, receivables_for
 from guanxi.web.htmx import render_page, wants_fragment
 from guanxi.web.paging import paginate
+from guanxi.web.templatetags.guanxi import field as field_context
 
 SORTS = {"name", "created_at", "state"}  # whitelisted sort columns (indexed)
 FILTER_OWNER_LIMIT = 500
@@ -121,6 +122,30 @@ def customer_create(request):
         return _form_page(request, form, duplicate=_duplicate_link(request.user, error))
     messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
     return redirect("customers:detail", pk=customer.pk)
+
+
+# Fields whose format the services check beyond the form's types (validated on change, too).
+FORMAT_CHECKS = {"phone": services.normalise_phone, "uscc": services.normalise_uscc}
+
+
+@login_required
+@require_http_methods(["POST"])
+def validate_field(request):
+    """Inline validation while typing: the one field `_field`, re-rendered with its errors (htmx)."""
+    kind = request.POST.get("kind") if request.POST.get("kind") in Kind.values else Kind.PERSON
+    form = CustomerForm(request.POST, kind=kind, creating="version" not in request.POST or not request.POST["version"])
+    name = request.POST.get("_field", "")
+    if name not in form.fields:
+        raise Http404
+    form.is_valid()
+    check = FORMAT_CHECKS.get(name)
+    if check and name not in form.errors and form.cleaned_data.get(name):
+        try:
+            check(form.cleaned_data[name])
+        except ValidationError as error:
+            form.add_service_errors(error)
+    context = field_context(form[name], validate=reverse("customers:validate"))
+    return render_page(request, "web/components/field.html", context)
 
 
 def _editable_customer(request, pk) -> Customer:

@@ -30,12 +30,17 @@ def language_switch(context):
 
 
 @register.inclusion_tag("web/components/field.html")
-def field(bound_field, wide=False):
-    """`{% field form.name %}`: label, widget, help text and the field's own errors beside it."""
+def field(bound_field, wide=False, validate=""):
+    """`{% field form.name %}`: label, widget, help text and the field's own errors beside it.
+
+    With `validate=url`, a change re-checks the field on the server (the whole form is sent,
+    `_field` names the one to answer for) and the response replaces this field only.
+    """
     return {
         "field": bound_field,
         "checkbox": isinstance(bound_field.field.widget, forms.CheckboxInput),
         "wide": wide or isinstance(bound_field.field.widget, forms.Textarea),
+        "validate": validate,
     }
 
 
