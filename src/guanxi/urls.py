@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("guanxi.accounts.urls")),
     path("customers/", include("guanxi.customers.urls")),
+    path("", include("guanxi.sales.urls")),
+    path("", include("guanxi.engagement.urls")),
     path("", include("guanxi.web.urls")),
 ]
 

@@ -1,0 +1,456 @@
+"""Sales screens: the pipeline kanban, products, orders with lines and payments, receivables.
+
+Thin edges: parse the request, call one selector or service, render. Reads start from
+visible_customers(user) through sales.selectors, so an invisible order or opportunity is a 404.
+"""
+
+import datetime
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, Sum, When, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from guanxi.accounts.models import Role, Team, User
+from guanxi.core.locking import StaleVersion
+from guanxi.core.visibility import is_read_only, visible_customers
+from guanxi.customers.forms import DateInput
+from guanxi.customers.models import Customer
+from guanxi.customers.search import search_customers
+from guanxi.sales import selectors, services
+from guanxi.sales.models import Opportunity, Order, Payment, PipelineStage, ProductCategory
+from guanxi.web.dashboard import customers_over_credit_limit
+from guanxi.web.htmx import render_page, wants_fragment
+from guanxi.web.paging import paginate
+
+CARDS_PER_STAGE = 50  # a column shows the next deals to close; the total still counts them all
+PICKER_LIMIT = 20
+PRODUCT_CHOICES_LIMIT = 1000
+FILTER_USER_LIMIT = 500
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+def _int_or_none(raw):
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date_or_none(raw):
+    try:
+        return datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _owner_choices():
+    return User.objects.filter(is_active=True).exclude(role=Role.ANALYST).order_by("username").only(
+        "pk", "username", "first_name", "last_name")[:FILTER_USER_LIMIT]
+
+
+def _service_errors(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [m for msgs in error.message_dict.values() for m in msgs]
+    return list(error.messages)
+
+
+# --- Customer picker (order entry, tasks, interactions) -------------------------------------
+
+@login_required
+@require_GET
+def customer_options(request):
+    """`<option>`s of the visible customers matching `customer_q`, for a search-then-pick field."""
+    q = request.GET.get("customer_q", "").strip()[:100]
+    customers = list(search_customers(request.user, q).only("pk", "name").order_by("name")[:PICKER_LIMIT]) if q else []
+    return render(request, "sales/customer_options.html", {"customers": customers, "q": q})
+
+
+# --- Pipeline ------------------------------------------------------------------------------
+
+def _pipeline_filters(request):
+    params = request.GET if request.method == "GET" else request.POST
+    return {"owner": _int_or_none(params.get("owner")), "team": _int_or_none(params.get("team"))}
+
+
+def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
+    """Every stage with its count, total and weighted amount, and its first open deals (3 queries)."""
+    stages = list(selectors.pipeline_stages())
+    deals = selectors.opportunities_for(user, owner=owner, is_open=True)
+    if team is not None:
+        deals = deals.filter(owner__team_id=team)
+    weighted = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=MONEY)
+    totals = {
+        row["stage_id"]: row
+        for row in deals.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"), weighted=Sum(weighted))
+    }
+    ranked = deals.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(nulls_last=True), F("id").desc()])
+    ).filter(rank__lte=CARDS_PER_STAGE).order_by("stage__position", "rank")
+    cards: dict[int, list] = {}
+    for deal in ranked:
+        cards.setdefault(deal.stage_id, []).append(deal)
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {})
+        shown = cards.get(stage.pk, [])
+        columns.append({
+            "stage": stage, "deals": shown, "count": row.get("n", 0), "more": row.get("n", 0) - len(shown),
+            "total": row.get("total") or 0, "weighted": row.get("weighted") or 0,
+        })
+    return columns
+
+
+def _board_context(request, filters, *, moved: int | None = None, status_message: str = "") -> dict:
+    query = urlencode({k: v for k, v in filters.items() if v is not None})
+    return {
+        "columns": _board(request.user, **filters),
+        "stages": [c for c in selectors.pipeline_stages()],
+        "filters": filters,
+        "filter_query": query,
+        "can_move": not is_read_only(request.user),
+        "moved": moved,
+        "status_message": status_message,
+    }
+
+
+@login_required
+def pipeline(request):
+    """The kanban; htmx filter changes get the board alone."""
+    filters = _pipeline_filters(request)
+    context = _board_context(request, filters)
+    if not wants_fragment(request):
+        context["owners"] = _owner_choices()
+        context["teams"] = Team.objects.order_by("name")
+    return render_page(request, "sales/pipeline.html", context, partial="board")
+
+
+def _board_response(request, filters, *, moved=None, message="", status=200, close_modal=False):
+    context = _board_context(request, filters, moved=moved, status_message=message)
+    response = render(request, "sales/pipeline.html#board_with_status", context, status=status)
+    if close_modal:
+        response["HX-Trigger"] = json.dumps({"closeModal": True})
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move_opportunity(request, pk):
+    """Move a deal to a stage (drag, or the card's stage menu); a lost deal first asks why."""
+    try:
+        deal = selectors.get_opportunity(request.user, pk)
+    except Opportunity.DoesNotExist:
+        raise Http404 from None
+    filters = _pipeline_filters(request)
+    params = request.POST if request.method == "POST" else request.GET
+    stage = PipelineStage.objects.filter(pk=_int_or_none(params.get("stage"))).first()
+    version = _int_or_none(params.get("version"))
+    if stage is None or version is None:
+        return _move_refused(request, filters, deal, _("Choose a stage to move the opportunity to."), status=422)
+    reason = params.get("lost_reason", "")
+    if stage.is_lost and (request.method == "GET" or not reason.strip()):
+        return _lost_reason_dialog(request, deal, stage, version, filters, error=request.method == "POST" and "lost_reason" in params)
+    if request.method == "GET":
+        return redirect(reverse("sales:pipeline") + ("?" + urlencode(filters) if any(filters.values()) else ""))
+    try:
+        services.move_opportunity(opportunity=deal, to_stage=stage, actor=request.user, expected_version=version, lost_reason=reason)
+    except StaleVersion as stale:
+        current = stale.current
+        message = _("Someone else changed “%(title)s” first; it is now in %(stage)s. Check it and move it again.") % {
+            "title": current.title, "stage": _(current.stage.name)}
+        return _move_refused(request, filters, current, message, status=409)
+    except ValidationError as error:
+        return _move_refused(request, filters, deal, " ".join(_service_errors(error)), status=422)
+    except PermissionDenied:
+        return _move_refused(request, filters, deal, _("You may not change this opportunity."), status=403)
+    message = _("Moved “%(title)s” to %(stage)s.") % {"title": deal.title, "stage": _(stage.name)}
+    if request.htmx:
+        return _board_response(request, filters, moved=deal.pk, message=message, close_modal=True)
+    messages.success(request, message)
+    return redirect(reverse("sales:pipeline") + ("?" + urlencode({k: v for k, v in filters.items() if v}) if any(filters.values()) else ""))
+
+
+def _move_refused(request, filters, deal, message, *, status):
+    if request.htmx:
+        response = _board_response(request, filters, moved=deal.pk, message=message, status=status, close_modal=True)
+        response["HX-Retarget"] = "#board"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    messages.error(request, message)
+    return redirect("sales:pipeline")
+
+
+def _lost_reason_dialog(request, deal, stage, version, filters, *, error: bool):
+    context = {"deal": deal, "stage": stage, "version": version, "filters": filters, "error": error,
+               "action_url": reverse("sales:move", args=[deal.pk]) + ("?" + urlencode({k: v for k, v in filters.items() if v}) if any(filters.values()) else "")}
+    response = render_page(request, "sales/lost_reason.html", context, partial="dialog")
+    if request.htmx:
+        response["HX-Retarget"] = "#modal-body"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+# --- Products --------------------------------------------------------------------------------
+
+@login_required
+def product_list(request):
+    params = request.GET
+    active = {"yes": True, "no": False}.get(params.get("active", "yes"))
+    filters = {"search": params.get("q", "").strip()[:100] or None, "category": _int_or_none(params.get("category")), "active": active}
+    page = paginate(selectors.products(**filters).order_by("name", "pk"), params.get("page"))
+    context = {"page": page, "filters": filters, "active": params.get("active", "yes"), "q": filters["search"] or "",
+               "filtered": bool(filters["search"] or filters["category"])}
+    if not wants_fragment(request):
+        context["categories"] = ProductCategory.objects.order_by("name")[:500]
+    return render_page(request, "sales/products.html", context, partial="results")
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+@login_required
+def order_list(request):
+    params = request.GET
+    status = params.get("status") if params.get("status") in Order.Status.values else None
+    filters = {"status": status, "date_from": _date_or_none(params.get("from")), "date_to": _date_or_none(params.get("to")),
+               "customer": _int_or_none(params.get("customer"))}
+    orders = selectors.orders_for(request.user, **filters)
+    q = params.get("q", "").strip()[:100]
+    if q:
+        orders = orders.filter(Q(number__icontains=q) | Q(customer__name__icontains=q))
+    page = paginate(orders.order_by("-order_date", "-id"), params.get("page"))
+    context = {"page": page, "filters": filters, "q": q, "statuses": Order.Status.choices,
+               "filtered": bool(q or any(v is not None for v in filters.values())),
+               "date_from": params.get("from", ""), "date_to": params.get("to", "")}
+    return render_page(request, "sales/orders.html", context, partial="results")
+
+
+class OrderForm(forms.Form):
+    customer = forms.IntegerField(label=gettext_lazy("Customer"), widget=forms.Select,
+                                  error_messages={"required": gettext_lazy("Choose a customer.")})
+    order_date = forms.DateField(label=gettext_lazy("Order date"), required=False, widget=DateInput())
+    promised_delivery = forms.DateField(label=gettext_lazy("Promised delivery"), required=False, widget=DateInput())
+    status = forms.ChoiceField(label=gettext_lazy("Status"), initial=Order.Status.CONFIRMED,
+                               choices=[(Order.Status.CONFIRMED, Order.Status.CONFIRMED.label), (Order.Status.DRAFT, Order.Status.DRAFT.label)])
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _order_products():
+    return list(selectors.products(active=True).select_related(None).order_by("name").only("pk", "sku", "name", "list_price", "currency")[:PRODUCT_CHOICES_LIMIT])
+
+
+def _posted_lines(post) -> list[dict]:
+    """The line rows as typed (strings kept for redisplay); rows left entirely blank are dropped."""
+    rows = []
+    for product, quantity, price in zip(post.getlist("product"), post.getlist("quantity"), post.getlist("unit_price"), strict=False):
+        if not (product or price.strip()) and quantity.strip() in ("", "1"):
+            continue
+        rows.append({"product": product, "quantity": quantity.strip(), "unit_price": price.strip(), "errors": []})
+    return rows
+
+
+def _line_errors(rows, error: ValidationError) -> list[str]:
+    """Put `lines.<i>.<field>` errors on their row; return the rest for the top of the form."""
+    general = []
+    for key, msgs in error.message_dict.items():
+        parts = key.split(".")
+        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            rows[int(parts[1])]["errors"].extend(msgs)
+        elif key in OrderForm.base_fields:
+            continue
+        else:
+            general.extend(msgs)
+    return general
+
+
+def _order_form_page(request, form, rows, *, customer=None, general=(), status=200):
+    context = {"form": form, "rows": rows or [{"product": "", "quantity": "1", "unit_price": "", "errors": []}],
+               "products": _order_products(), "picked": customer, "general_errors": list(general)}
+    return render(request, "sales/order_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_create(request):
+    if is_read_only(request.user):
+        raise PermissionDenied
+    if request.method == "GET":
+        picked = None
+        pk = _int_or_none(request.GET.get("customer"))
+        if pk is not None:
+            picked = visible_customers(request.user).only("pk", "name").filter(pk=pk).first()
+        form = OrderForm(initial={"customer": picked.pk if picked else None, "order_date": timezone.localdate()})
+        return _order_form_page(request, form, [], customer=picked)
+    form = OrderForm(request.POST)
+    rows = _posted_lines(request.POST)
+    valid = form.is_valid()
+    customer = None
+    if valid:
+        customer = visible_customers(request.user).filter(pk=form.cleaned_data["customer"]).first()
+        if customer is None:
+            form.add_error("customer", _("Choose a customer."))
+            valid = False
+    if not rows:
+        return _order_form_page(request, form, rows, customer=customer, general=[_("An order needs at least one line.")], status=422)
+    lines = []
+    for index, row in enumerate(rows):
+        product = _int_or_none(row["product"])
+        if product is None:
+            row["errors"].append(_("Choose a product."))
+        lines.append({"product": product or 0, "quantity": row["quantity"] or "1", "unit_price": row["unit_price"] or None})
+    if not valid or any(row["errors"] for row in rows):
+        return _order_form_page(request, form, rows, customer=customer, status=422)
+    data = form.cleaned_data
+    try:
+        order = services.create_order(customer=customer, lines=lines, actor=request.user, order_date=data["order_date"],
+                                      promised_delivery=data["promised_delivery"], status=data["status"], notes=data["notes"])
+    except ValidationError as error:
+        general = _line_errors(rows, error)
+        for key, msgs in error.message_dict.items():
+            if key in form.fields:
+                form.add_error(key, msgs)
+        return _order_form_page(request, form, rows, customer=customer, general=general, status=422)
+    messages.success(request, _("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": f"{order.total:,.2f}"})
+    return redirect("sales:order", pk=order.pk)
+
+
+@login_required
+@require_GET
+def order_line(request):
+    """One line row: a new empty one (Add line), or the row again after its product changed (price defaults)."""
+    if request.GET.get("remove"):
+        return HttpResponse("")
+    products = _order_products()
+    pk = _int_or_none(request.GET.get("product"))
+    price = ""
+    if pk is not None:
+        chosen = next((p for p in products if p.pk == pk), None)
+        price = f"{chosen.list_price}" if chosen else ""
+    row = {"product": str(pk or ""), "quantity": request.GET.get("quantity", "1") or "1", "unit_price": price, "errors": []}
+    return render(request, "sales/order_form.html#line", {"row": row, "products": products})
+
+
+def _order_or_404(user, pk) -> Order:
+    try:
+        return selectors.get_order(user, pk)
+    except Order.DoesNotExist:
+        raise Http404 from None
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    paid_on = forms.DateField(label=gettext_lazy("Paid on"), required=False, widget=DateInput())
+    method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Payment.Method.choices, initial=Payment.Method.BANK_TRANSFER)
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
+
+
+def _order_page(request, order, *, payment_form=None, status=200):
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "payments": list(selectors.payments_for(request.user, order=order.pk).select_related("recorded_by")[:100]),
+        "payment_form": payment_form or PaymentForm(initial={"amount": order.balance if order.balance > 0 else None, "paid_on": timezone.localdate()}),
+        "can_edit": not is_read_only(request.user),
+    }
+    return render_page(request, "sales/order_detail.html", context, status=status)
+
+
+@login_required
+def order_detail(request, pk):
+    return _order_page(request, _order_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def record_payment(request, pk):
+    order = _order_or_404(request.user, pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_payment(customer=order.customer, order=order, actor=request.user, amount=form.cleaned_data["amount"],
+                                    paid_on=form.cleaned_data["paid_on"], method=form.cleaned_data["method"],
+                                    reference=form.cleaned_data["reference"])
+        except ValidationError as error:
+            for key, msgs in error.message_dict.items():
+                form.add_error(key if key in form.fields else None, msgs)
+        except PermissionDenied:
+            form.add_error(None, _("You may not change this customer."))
+        else:
+            messages.success(request, _("Payment of %(amount)s recorded.") % {"amount": f"{form.cleaned_data['amount']:,.2f}"})
+            return redirect("sales:order", pk=order.pk)
+    return _order_page(request, _order_or_404(request.user, pk), payment_form=form, status=422)
+
+
+def _order_action(request, pk, action, done_message):
+    order = _order_or_404(request.user, pk)
+    version = _int_or_none(request.POST.get("version"))
+    try:
+        action(order=order, actor=request.user, expected_version=version if version is not None else -1)
+    except StaleVersion:
+        messages.error(request, _("Someone else changed this order first; here it is as it is now."))
+    except ValidationError as error:
+        messages.error(request, " ".join(_service_errors(error)))
+    except PermissionDenied:
+        raise
+    else:
+        messages.success(request, done_message % {"number": order.number})
+    return redirect("sales:order", pk=order.pk)
+
+
+@login_required
+@require_POST
+def deliver_order(request, pk):
+    return _order_action(request, pk, services.deliver_order, _("Order %(number)s delivered."))
+
+
+@login_required
+@require_POST
+def cancel_order(request, pk):
+    return _order_action(request, pk, services.cancel_order, _("Order %(number)s cancelled."))
+
+
+# --- Receivables -----------------------------------------------------------------------------
+
+AGING = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def _aging_bucket(days: int) -> str:
+    for name, low, high in AGING:
+        if days >= low and (high is None or days <= high):
+            return name
+    return AGING[0][0]
+
+
+@login_required
+def receivables(request):
+    """Overdue orders with their age (days past due), the totals per age bucket, and customers over their limit."""
+    today = timezone.localdate()
+    overdue = selectors.overdue_orders(request.user, today=today)
+    balance = ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY)
+    sums = {}
+    for name, low, high in AGING:
+        condition = Q(due_date__lte=today - datetime.timedelta(days=low))
+        if high is not None:
+            condition &= Q(due_date__gte=today - datetime.timedelta(days=high))
+        sums[name] = Sum(Case(When(condition, then=balance), default=0, output_field=MONEY))
+    totals = overdue.order_by().aggregate(**sums)
+    page = paginate(overdue, request.GET.get("page"))
+    for order in page.rows:
+        order.days_overdue = (today - order.due_date).days
+        order.bucket = _aging_bucket(order.days_overdue)
+    context = {
+        "page": page,
+        "aging": [(name, totals[name] or 0) for name, _low, _high in AGING],
+        "over_limit": list(customers_over_credit_limit(request.user)[:50]),
+    }
+    return render_page(request, "sales/receivables.html", context, partial="results")
