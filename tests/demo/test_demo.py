@@ -190,8 +190,18 @@ def test_if_empty_leaves_existing_data_alone(db):
 
 def test_without_if_empty_a_filled_database_is_refused(db):
     call_command("demo", customers=20, seed=1, verbosity=0)
-    with pytest.raises(CommandError, match="already has customers"):
+    with pytest.raises(CommandError):
         call_command("demo", customers=20, seed=1, verbosity=0)
+    assert Customer.objects.count() == 20
+
+
+def test_users_made_before_the_demo_keep_their_password_and_own_no_demo_customers(db):
+    # Given an administrator made with createsuperuser (role defaults to sales rep, no team)
+    admin = User.objects.create_superuser("admin", "admin@example.com", "own-password-123")
+    generate(customers=50, seed=3, password="demo-password-1")
+    admin.refresh_from_db()
+    assert admin.check_password("own-password-123")
+    assert not Customer.objects.filter(owner=admin).exists()
 
 
 def test_login_prints_a_password_that_signs_in_as_the_demo_manager(db):

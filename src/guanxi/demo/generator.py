@@ -235,6 +235,7 @@ class DemoGenerator:
         east = Department.objects.get(name="华东销售部")
         rep_count = max(6, min(120, self.n // 800))
         self.users: dict[str, User] = {}
+        self.kept_passwords: list[str] = []  # users that existed before: their passwords are left alone
         self._user("admin", Role.ADMIN, "管理员", "系统", None, created)
         self._user("demo", Role.MANAGER, "经理", "演示", self.teams["华东一组"], created, department=east)
         for i, team in enumerate([*sales_teams, self.teams[KEY_ACCOUNT_TEAM]], start=1):
@@ -246,9 +247,12 @@ class DemoGenerator:
             self._user(f"service{i}", Role.SERVICE, *self._person_name(), self.teams[SERVICE_TEAM], created)
         for i in range(1, 3):
             self._user(f"analyst{i}", Role.ANALYST, *self._person_name(), None, created)
-        self.reps = [u for u in self.users.values() if u.role == Role.SALES and u.team_id != self.teams[KEY_ACCOUNT_TEAM].pk]
-        self.key_reps = [u for u in self.users.values() if u.role == Role.SALES and u.team_id == self.teams[KEY_ACCOUNT_TEAM].pk]
-        self.agents = [u for u in self.users.values() if u.role == Role.SERVICE]
+        # Owners come from the demo's own users (a user made before the demo, e.g. by createsuperuser, is not one).
+        sales = [self.users[f"sales{i:03d}"] for i in range(1, rep_count + 1)]
+        key_team = self.teams[KEY_ACCOUNT_TEAM].pk
+        self.reps = [u for u in sales if u.team_id and u.team_id != key_team]
+        self.key_reps = [u for u in sales if u.team_id == key_team]
+        self.agents = [self.users[f"service{i}"] for i in range(1, 4)]
         # Some reps carry a bigger book than others.
         self.rep_weights = [self.rng.uniform(0.5, 1.5) for _ in self.reps]
 
@@ -295,6 +299,8 @@ class DemoGenerator:
                       "password": self.password_hash, "date_joined": created},
         )
         self.users[username] = user
+        if not made:
+            self.kept_passwords.append(username)
 
     # --- the big tables -----------------------------------------------------------------------
 

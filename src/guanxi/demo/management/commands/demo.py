@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from guanxi.demo.generator import DEMO_TODAY, generate, has_customers
+from guanxi.demo.generator import DEMO_TODAY, DemoGenerator, has_customers
 
 
 class Command(BaseCommand):
@@ -45,8 +45,8 @@ class Command(BaseCommand):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn(), console=console, transient=False, disable=options["verbosity"] == 0) as progress:
             task = progress.add_task(_("Customers"), total=customers)
-            counts = generate(customers=customers, seed=seed, today=today, password=password,
-                              on_progress=lambda advance: progress.advance(task, advance))
+            generator = DemoGenerator(customers=customers, seed=seed, today=today, password=password)
+            counts = generator.run(on_progress=lambda advance: progress.advance(task, advance))
         elapsed = time.monotonic() - started
         if options["verbosity"] > 0:
             table = Table(title=_("Demo data (seed %(seed)s, up to %(today)s)") % {"seed": seed, "today": today})
@@ -59,6 +59,10 @@ class Command(BaseCommand):
         if login:
             console.print()
             console.print(_("[bold]Demo sign-in[/bold] (every demo user has this password):"))
-            console.print(f"  {_('manager')}: demo  /  {password}")
-            console.print(f"  {_('administrator')}: admin  /  {password}")
+            for role, username in ((_("manager"), "demo"), (_("administrator"), "admin")):
+                if username not in generator.kept_passwords:
+                    console.print(f"  {role}: {username}  /  {password}")
             console.print("  " + _("also: sales001…, manager1…, service1…, analyst1"))
+            if generator.kept_passwords:
+                console.print(_("These users existed already and keep their passwords: %(users)s")
+                              % {"users": ", ".join(generator.kept_passwords)})
