@@ -62,6 +62,20 @@ def test_creating_a_customer_with_a_bad_phone_shows_the_error_then_a_good_phone_
     assert customer.profile["life"]["hobbies"] == ["围棋", "登山"]
 
 
+def test_a_bad_phone_is_flagged_as_soon_as_the_user_leaves_the_field(open_page, rep):
+    page = open_page(rep)
+    page.goto("/customers/new/?kind=person")
+    # When the rep types an impossible phone number and moves on to the next field
+    page.get_by_label("Phone", exact=True).fill("12345")
+    page.get_by_label("Phone", exact=True).press("Tab")
+    # Then the error appears beside the phone field before anything is submitted
+    expect(page.locator("#field-phone .errorlist")).to_contain_text("not a valid phone number")
+    # And correcting it clears the error
+    page.get_by_label("Phone", exact=True).fill("13812345678")
+    page.get_by_label("Phone", exact=True).press("Tab")
+    expect(page.locator("#field-phone .errorlist")).to_have_count(0)
+
+
 def test_a_second_save_of_the_same_version_shows_both_versions_and_loses_nothing(open_page, rep):
     # Given two browser windows editing the same customer
     customer = make_customer(rep, name="赵敏", city="上海")
