@@ -1,0 +1,205 @@
+"""Every write of the insights app: scoring runs, warnings, policies and exports.
+
+Each function is keyword-only, validates, writes inside transaction.atomic() and records who
+did it. Scoring writes its rows in 5,000-row transactions and becomes current in one tiny
+transaction at the end (DESIGN.md pitfall 10).
+"""
+
+import datetime
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.accounts.models import Role, User
+from guanxi.insights import scoring
+from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, SpendTier
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5_000
+KEEP_RUNS = 3  # runs whose scores are kept (the current one and two before, for comparisons)
+STALE_AFTER = datetime.timedelta(minutes=10)  # a run silent this long is presumed killed
+PROGRESS_EVERY = 1.0  # seconds between progress writes (DESIGN.md pitfall 1)
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def may_run_scoring(user: User | None) -> bool:
+    return user is None or (user.is_active and (user.is_superuser or user.role in (Role.ADMIN, Role.MANAGER)))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_is_dead(run: ScoringRun, now: datetime.datetime | None = None) -> bool:
+    """A RUNNING run whose process is gone (same host) or that has been silent for STALE_AFTER."""
+    now = now or timezone.now()
+    if run.status != ScoringRun.Status.RUNNING:
+        return False
+    if run.heartbeat_at < now - STALE_AFTER:
+        return True
+    return bool(run.pid and run.host == socket.gethostname() and not _process_alive(run.pid))
+
+
+def clean_up_dead_runs(now: datetime.datetime | None = None) -> int:
+    """Mark killed runs failed and delete their partial scores; returns how many were cleaned."""
+    cleaned = 0
+    for run in ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING):
+        if not run_is_dead(run, now):
+            continue
+        with transaction.atomic():
+            updated = ScoringRun.objects.filter(pk=run.pk, status=ScoringRun.Status.RUNNING).update(
+                status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error="interrupted (process gone)",
+            )
+            if updated:
+                CustomerScore.objects.filter(run_id=run.pk).delete()
+                GradeHistory.objects.filter(run_id=run.pk).delete()
+                cleaned += 1
+    return cleaned
+
+
+def start_scoring_run(*, as_of: datetime.date | None = None, actor: User | None = None,
+                      parameters: dict | None = None) -> ScoringRun:
+    """Claim a new run: refuses while another live run is going; killed runs are cleaned up first."""
+    if not may_run_scoring(actor):
+        raise PermissionDenied(_("Only managers and administrators run scoring."))
+    as_of = as_of or timezone.localdate()
+    params = {**scoring.DEFAULT_PARAMETERS, **(parameters or {})}
+    unknown = set(parameters or {}) - set(scoring.DEFAULT_PARAMETERS)
+    if unknown:
+        raise ValidationError({"parameters": _("Unknown parameter(s): %(names)s") % {"names": ", ".join(sorted(unknown))}})
+    clean_up_dead_runs()
+    with transaction.atomic():
+        if ScoringRun.objects.select_for_update().filter(status=ScoringRun.Status.RUNNING).exists():
+            raise ValidationError({"status": _("A scoring run is already in progress.")}, code="running")
+        return ScoringRun.objects.create(
+            as_of=as_of, parameters=params, started_by=actor, host=socket.gethostname()[:255], pid=os.getpid(),
+            phase=_("Starting"),
+        )
+
+
+class _Reporter:
+    """Progress to the caller on every step, to the run's row at most once a second."""
+
+    def __init__(self, run: ScoringRun, callback: Progress | None):
+        self.run, self.callback, self.last = run, callback, 0.0
+
+    def __call__(self, phase: str, done: int, total: int, *, percent: int, force: bool = False) -> None:
+        if self.callback:
+            self.callback(phase, done, total)
+        now = time.monotonic()
+        if force or now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            ScoringRun.objects.filter(pk=self.run.pk).update(progress=percent, phase=phase[:50], heartbeat_at=timezone.now())
+
+
+def _money(value: float | None) -> Decimal | None:
+    if value is None or not np.isfinite(value):
+        return None
+    return Decimal(repr(round(float(value), 2))).quantize(scoring.CENT)
+
+
+def _score_rows(run: ScoringRun, scores: scoring.Scores, start: int, stop: int) -> list[CustomerScore]:
+    t, r, c = scores.totals, scores.rfm, scores.clv
+    rows = []
+    for i in range(start, stop):
+        j = int(scores.clv_index[i])
+        has = c is not None and j >= 0
+        rows.append(CustomerScore(
+            run_id=run.pk, customer_id=int(t.customer_ids[i]),
+            recency_score=int(r.recency[i]), frequency_score=int(r.frequency[i]), monetary_score=int(r.monetary[i]),
+            rfm_cell=int(r.cell[i]), value_segment=str(scores.value_segment[i]),
+            behaviour_segment=str(scores.behaviour_segment[i]), grade=str(scores.grade[i]), stage=str(scores.stage[i]),
+            spend_tier=scores.spend_tier[i], orders=int(t.orders[i]), revenue=t.revenue[i], margin=t.margin[i],
+            cost_to_serve=t.expenses[i], profit=t.margin[i] - t.expenses[i], spend_12m=t.spend_12m[i],
+            first_order_on=np.datetime64(int(t.first_day[i]), "D").item(),
+            last_order_on=np.datetime64(int(t.last_day[i]), "D").item(),
+            frequency=int(c.frequency[j]) if has else None,
+            recency_days=float(c.recency[j]) if has else None,
+            age_days=float(c.T[j]) if has else None,
+            p_alive=float(c.p_alive[j]) if has and c.p_alive is not None else None,
+            expected_purchases_90d=float(c.expected_purchases[j]) if has and c.expected_purchases is not None else None,
+            clv=_money(c.clv[j]) if has and c.clv is not None else None,
+        ))
+    return rows
+
+
+def run_scoring(*, as_of: datetime.date | None = None, actor: User | None = None,
+                progress: Progress | None = None, run: ScoringRun | None = None,
+                parameters: dict | None = None) -> ScoringRun:
+    """Score every customer with a billed order and make the run current.
+
+    A run killed part-way leaves the previous run current; its partial rows are deleted by the
+    next run. `run` continues a run claimed by start_scoring_run (the API claims, a task scores).
+    """
+    run = run or start_scoring_run(as_of=as_of, actor=actor, parameters=parameters)
+    report = _Reporter(run, progress)
+    try:
+        return _score(run, report)
+    except Exception as exc:
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:5000],
+        )
+        CustomerScore.objects.filter(run_id=run.pk).delete()
+        GradeHistory.objects.filter(run_id=run.pk).delete()
+        raise
+
+
+def _score(run: ScoringRun, report: _Reporter) -> ScoringRun:
+    params, as_of = run.parameters, run.as_of
+    report(_("Reading orders"), 0, 1, percent=1, force=True)
+    totals = scoring.load_totals(as_of, bad_debt_days=params["bad_debt_days"])
+    log = scoring.load_order_log(as_of)
+    n = len(totals.customer_ids)
+    report(_("Fitting models"), 0, n, percent=20, force=True)
+    tiers = list(SpendTier.objects.order_by("-min_annual_spend").values_list("key", "min_annual_spend"))
+    scores = scoring.compute(totals, log, as_of, params, tiers) if n else None
+    previous = ScoringRun.objects.filter(is_current=True).first()
+    old_grades = dict(previous.scores.values_list("customer_id", "grade").iterator(chunk_size=10_000)) if previous else {}
+    for start in range(0, n, BATCH):
+        stop = min(start + BATCH, n)
+        rows = _score_rows(run, scores, start, stop)
+        moves = [
+            GradeHistory(customer_id=row.customer_id, from_grade=old_grades.get(row.customer_id, ""), grade=row.grade,
+                         run_id=run.pk, on=as_of)
+            for row in rows if old_grades.get(row.customer_id) != row.grade
+        ]
+        with transaction.atomic():
+            CustomerScore.objects.bulk_create(rows)
+            GradeHistory.objects.bulk_create(moves)
+        report(_("Writing scores"), stop, n, percent=30 + int(69 * stop / n))
+    fitted = scores.clv.fitted if scores is not None and scores.clv is not None else {"skipped": "no repeatable purchases"}
+    with transaction.atomic():
+        ScoringRun.objects.filter(is_current=True).update(is_current=False)
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.DONE, is_current=True, progress=100, phase=_("Done"), customers=n,
+            finished_at=timezone.now(), heartbeat_at=timezone.now(), parameters={**params, "fitted": fitted},
+        )
+    report(_("Done"), n, n, percent=100)
+    _prune_old_runs()
+    run.refresh_from_db()
+    return run
+
+
+def _prune_old_runs() -> None:
+    """Keep the scores of the last KEEP_RUNS finished runs; older runs keep their row and grade moves."""
+    keep = list(ScoringRun.objects.filter(status=ScoringRun.Status.DONE).order_by("-finished_at", "-id")
+                .values_list("pk", flat=True)[:KEEP_RUNS])
+    old = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).exclude(pk__in=keep).values_list("pk", flat=True)
+    CustomerScore.objects.filter(run_id__in=list(old)).delete()
