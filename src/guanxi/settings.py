@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.sales",
     "guanxi.engagement",
+    "guanxi.insights",
     "guanxi.web",
     "guanxi.demo",
 ]
