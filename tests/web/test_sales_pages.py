@@ -1,6 +1,7 @@
 """Pipeline, tasks, interactions, products, orders and receivables through the test client."""
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -93,7 +94,8 @@ def test_moving_a_deal_with_its_version_moves_it_and_announces_it(browser_as, re
     assert response.status_code == 200
     deal.refresh_from_db()
     assert deal.stage == qualified
-    assert "Moved" in response.content.decode() and 'hx-swap-oob="true"' in response.content.decode()
+    announced = json.loads(response["HX-Trigger"])["pipelineMoved"]
+    assert announced == {"message": "Moved “商机0” to Qualified.", "deal": deal.pk, "ok": True}
 
 
 def test_moving_a_deal_someone_else_changed_is_refused_with_a_message_and_the_current_board(browser_as, rep):
@@ -102,7 +104,7 @@ def test_moving_a_deal_someone_else_changed_is_refused_with_a_message_and_the_cu
     sales.move_opportunity(opportunity=deal, to_stage=_stage("Proposal"), actor=rep, expected_version=deal.version)
     response = browser_as(rep).post(f"/pipeline/{deal.pk}/move/", {"stage": _stage("Qualified").pk, "version": stale_version}, **HTMX)
     assert response.status_code == 409
-    assert "Someone else changed" in response.content.decode()
+    assert "Someone else changed" in json.loads(response["HX-Trigger"])["pipelineMoved"]["message"]
     deal.refresh_from_db()
     assert deal.stage.name == "Proposal"
 

@@ -112,16 +112,14 @@ def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
     return columns
 
 
-def _board_context(request, filters, *, moved: int | None = None, status_message: str = "") -> dict:
+def _board_context(request, filters) -> dict:
     query = urlencode({k: v for k, v in filters.items() if v is not None})
     return {
         "columns": _board(request.user, **filters),
-        "stages": [c for c in selectors.pipeline_stages()],
+        "stages": list(selectors.pipeline_stages()),
         "filters": filters,
         "filter_query": query,
         "can_move": not is_read_only(request.user),
-        "moved": moved,
-        "status_message": status_message,
     }
 
 
@@ -136,11 +134,10 @@ def pipeline(request):
     return render_page(request, "sales/pipeline.html", context, partial="board")
 
 
-def _board_response(request, filters, *, moved=None, message="", status=200, close_modal=False):
-    context = _board_context(request, filters, moved=moved, status_message=message)
-    response = render(request, "sales/pipeline.html#board_with_status", context, status=status)
-    if close_modal:
-        response["HX-Trigger"] = json.dumps({"closeModal": True})
+def _board_response(request, filters, *, moved: int, message: str, status=200):
+    """The board again, and an event for pipeline.js: announce `message`, keep focus on the moved card."""
+    response = render(request, "sales/pipeline.html#board", _board_context(request, filters), status=status)
+    response["HX-Trigger"] = json.dumps({"closeModal": True, "pipelineMoved": {"message": message, "deal": moved, "ok": status == 200}})
     return response
 
 
@@ -176,14 +173,14 @@ def move_opportunity(request, pk):
         return _move_refused(request, filters, deal, _("You may not change this opportunity."), status=403)
     message = _("Moved “%(title)s” to %(stage)s.") % {"title": deal.title, "stage": _(stage.name)}
     if request.htmx:
-        return _board_response(request, filters, moved=deal.pk, message=message, close_modal=True)
+        return _board_response(request, filters, moved=deal.pk, message=message)
     messages.success(request, message)
     return redirect(reverse("sales:pipeline") + ("?" + urlencode({k: v for k, v in filters.items() if v}) if any(filters.values()) else ""))
 
 
 def _move_refused(request, filters, deal, message, *, status):
     if request.htmx:
-        response = _board_response(request, filters, moved=deal.pk, message=message, status=status, close_modal=True)
+        response = _board_response(request, filters, moved=deal.pk, message=message, status=status)
         response["HX-Retarget"] = "#board"
         response["HX-Reswap"] = "innerHTML"
         return response

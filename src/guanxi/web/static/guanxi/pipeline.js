@@ -48,18 +48,31 @@
     }
   });
 
+  // The server announces every move (done or refused) with an HX-Trigger event; the status
+  // line is a polite live region that stays in the page, so screen readers read it out.
+  var focusDeal = null;
+  var viaMenu = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    viaMenu = !!(event.detail.elt && event.detail.elt.matches && event.detail.elt.matches("form.deal-move"));
+  });
+  document.addEventListener("pipelineMoved", function (event) {
+    var status = document.getElementById("pipeline-status");
+    if (status) {
+      status.textContent = event.detail.message;
+      status.classList.toggle("refused", !event.detail.ok);
+    }
+    focusDeal = viaMenu ? String(event.detail.deal) : null;
+  });
+
   // After a move through the stage menu, keep the keyboard where it was: on the moved card's menu.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var status = document.getElementById("pipeline-status");
-    if (!status || event.detail.target !== board()) { return; }
+    if (event.detail.target !== board()) { return; }
     board().removeAttribute("data-pending");
-    var moved = status.getAttribute("data-moved");
-    if (!moved) { return; }
-    var card = board().querySelector('[data-deal="' + moved + '"]');
+    if (!focusDeal) { return; }
+    var card = board().querySelector('[data-deal="' + focusDeal + '"]');
     var menu = card && card.querySelector("select");
-    if (menu && event.detail.requestConfig && event.detail.requestConfig.elt && event.detail.requestConfig.elt.matches("form.deal-move")) {
-      menu.focus();
-    }
+    focusDeal = null;
+    if (menu) { menu.focus(); }
   });
 
   // Closing the lost-reason dialog without answering puts a dragged card back.
