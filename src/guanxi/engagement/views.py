@@ -112,8 +112,8 @@ def complete_task(request, pk):
 
 class ReassignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    assignee = forms.ModelChoiceField(label=gettext_lazy("Person"), queryset=User.objects.none(), required=False)
-    assignee_team = forms.ModelChoiceField(label=gettext_lazy("Team"), queryset=Team.objects.order_by("name"), required=False)
+    assignee = forms.ModelChoiceField(label=gettext_lazy("Assign to"), queryset=User.objects.none(), required=False)
+    assignee_team = forms.ModelChoiceField(label=gettext_lazy("Or to a team"), queryset=Team.objects.order_by("name"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

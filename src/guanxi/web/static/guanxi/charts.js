@@ -28,7 +28,7 @@
     }
     base.xAxis = { type: "category", data: labels, axisLabel: { hideOverlap: true } };
     base.yAxis = { type: "value", axisLabel: { hideOverlap: true } };
-    base.series = [{ name: spec.series_name, type: spec.kind, data: values, smooth: spec.kind === "line",
+    base.series = [{ name: spec.series_name, type: spec.kind, data: values, smooth: false,
       areaStyle: spec.kind === "line" ? { opacity: 0.12 } : undefined }];
     if (spec.second_name) {
       base.legend = { top: 0 };
