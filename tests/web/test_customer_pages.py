@@ -44,9 +44,18 @@ def test_list_finds_a_chinese_name_by_pinyin_initials(browser_as, rep):
     assert "李明华" in body and "王芳" not in body
 
 
-def test_an_unknown_sort_column_falls_back_to_newest_first(browser_as, rep):
+@pytest.mark.parametrize("sort", ["password", "-state", "updated_at; DROP TABLE", ""])
+def test_a_sort_outside_the_whitelist_falls_back_to_newest_first(browser_as, rep, sort):
     make_customer(rep, name="甲")
-    assert browser_as(rep).get("/customers/", {"sort": "password"}).status_code == 200
+    response = browser_as(rep).get("/customers/", {"sort": sort})
+    assert response.status_code == 200 and response.context["sort"] == "-created_at"
+
+
+@pytest.mark.parametrize("params", [{"state": "nope"}, {"source": "x"}, {"owner": "abc"}, {"page": "-3"}, {"page": "99999"}])
+def test_odd_filter_values_never_break_the_list(browser_as, rep, params):
+    make_customer(rep, name="甲")
+    response = browser_as(rep).get("/customers/", params)
+    assert response.status_code == 200 and "甲" in response.content.decode()
 
 
 def test_empty_list_says_so_and_offers_to_add_one(browser_as, rep):

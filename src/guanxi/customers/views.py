@@ -65,8 +65,8 @@ def customer_list(request):
         "source": params.get("source") if params.get("source") in LeadSource.values else None,
     }
     sort = params.get("sort", "")
-    if sort.lstrip("-") not in SORTS:
-        sort = "-created_at"
+    if sort.lstrip("-") not in SORTS or sort not in selectors.ORDERINGS:
+        sort = selectors.DEFAULT_ORDERING
     page = paginate(selectors.customer_list(request.user, ordering=sort, **filters), params.get("page"))
     context = {
         "page": page,
