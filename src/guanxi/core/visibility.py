@@ -1,11 +1,13 @@
 """The one place that decides which customers a user may see and change (DESIGN.md pitfall 8).
 
 Every read of customers, and of anything hanging off a customer, starts here. The filter is
-built from Q objects and EXISTS/IN subqueries — no joins, no DISTINCT — so it composes with
-counts, `select_for_update` and keyset pagination.
+built from Q objects and IN subqueries — no joins, no DISTINCT — so it composes with counts,
+`select_for_update` and keyset pagination. Shares are an uncorrelated `pk IN (…)` rather than a
+correlated EXISTS: each OR term then has its own index and SQLite runs a MULTI-INDEX OR
+(a rep's first page at 100k customers: 92 ms with EXISTS, 2 ms with IN).
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from guanxi.accounts.models import Role, Team, User
 
@@ -25,7 +27,7 @@ def customer_scope(user: User) -> Q | None:
         return Q(pk__in=[])
     if sees_all_customers(user):
         return None
-    condition = Q(owner_id=user.pk) | Exists(CustomerShare.objects.filter(customer_id=OuterRef("pk"), user_id=user.pk))
+    condition = Q(owner_id=user.pk) | Q(pk__in=CustomerShare.objects.filter(user_id=user.pk).values("customer_id"))
     if user.role == Role.MANAGER:
         if user.team_id:
             condition |= Q(team_id=user.team_id)
