@@ -3,7 +3,7 @@
     python bench/web.py [--customers 100000] [--db sqlite|postgres|both] [--requests 30] [--keep]
 
 Builds a fresh database like bench/foundation.py (same helpers: SQLite in a temporary
-GUANXI_HOME, PostgreSQL as `guanxi_bench`), fills it with `guanxi demo`, then renders the real
+GUANXI_HOME, PostgreSQL as `guanxi_bench_web`), fills it with `guanxi demo`, then renders the real
 pages in-process through the URL configuration (Django test Client, full template rendering,
 session of the manager `demo`, who sees a department, and of the busiest sales rep):
 
@@ -35,7 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+import foundation  # noqa: E402
 from foundation import drop_postgres, prepare_environment  # noqa: E402
+
+foundation.PG_DATABASE = "guanxi_bench_web"  # its own database, so it can run beside bench/foundation.py
 
 
 def parse_args(argv=None):
