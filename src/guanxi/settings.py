@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.engagement",
     "guanxi.insights",
+    "guanxi.messaging",
+    "guanxi.service",
     "guanxi.web",
     "guanxi.demo",
 ]

@@ -1,0 +1,565 @@
+"""Every write to complaints, dissatisfaction records, backlog links, defect alerts and escalations.
+
+Each workflow move is one function: it checks the move against `workflow.TRANSITIONS`, checks
+who may make it, validates, writes under optimistic locking in one transaction, records a
+ComplaintStep and a line on the customer's timeline, and queues the customer's e-mail in the
+same transaction (the outbox sends it after commit).
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.accounts.models import Department, Role, User
+from guanxi.core.locking import save_versioned
+from guanxi.core.visibility import can_edit_customer
+from guanxi.customers.models import Customer, CustomerEvent, DataSource, LeadSource
+from guanxi.customers.services import create_customer, normalise_phone
+from guanxi.engagement.models import Channel
+from guanxi.messaging.services import queue_email
+from guanxi.sales.models import Order, Product
+from guanxi.sales.services import clean_choice, clean_text, money
+from guanxi.service import sla
+from guanxi.service.models import (
+    BacklogItem, CausedBy, Category, Complaint, ComplaintCause, ComplaintSequence, ComplaintStep, Concerns,
+    DefectAlert, Dissatisfaction, Reaction, Severity, SlaEscalation, SlaPolicy, Status,
+)
+from guanxi.service.selectors import visible_complaints
+from guanxi.service.workflow import TRANSITIONS, UNACKNOWLEDGED_STATUSES, UNRESOLVED_STATUSES
+
+HANDLER_ROLES = {Role.SERVICE, Role.MANAGER, Role.ADMIN}
+APPROVER_ROLES = {Role.MANAGER, Role.ADMIN}
+# Business hours per severity when no SlaPolicy row says otherwise: (acknowledge, resolve).
+DEFAULT_SLA = {Severity.CRITICAL: (2, 16), Severity.HIGH: (4, 24), Severity.MEDIUM: (8, 40), Severity.LOW: (16, 80)}
+DEFAULT_WARN_PERCENT = 80
+
+
+def on_the_spot_limit() -> Decimal:
+    """Remedies up to this amount the agent approves on the spot ("it's company policy" is the failure)."""
+    return Decimal(str(getattr(settings, "COMPLAINT_ON_THE_SPOT_LIMIT", "500.00")))
+
+
+def defect_threshold() -> tuple[int, int]:
+    """(complaints, days): this many with the same product and cause within the window raise an alert."""
+    return getattr(settings, "DEFECT_ALERT_COMPLAINTS", 3), getattr(settings, "DEFECT_ALERT_WINDOW_DAYS", 30)
+
+
+# --- Checks ----------------------------------------------------------------------------------
+
+def _is_handler(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role in HANDLER_ROLES)
+
+
+def _is_approver(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role in APPROVER_ROLES)
+
+
+def ensure_can_handle(actor: User, complaint: Complaint) -> None:
+    """Invisible complaints do not exist for the actor; service agents, managers and admins handle them."""
+    if not visible_complaints(actor).filter(pk=complaint.pk).exists():
+        raise Complaint.DoesNotExist(_("No such complaint."))
+    if not _is_handler(actor):
+        raise PermissionDenied(_("Only service agents, managers and administrators handle complaints."))
+
+
+def _recipient(complaint: Complaint) -> str:
+    return complaint.contact_email or (complaint.customer.email if complaint.customer_id else "")
+
+
+def _mail_customer(complaint: Complaint, template: str, actor: User | None, **context) -> None:
+    to = _recipient(complaint)
+    if to:
+        queue_email(
+            to=to, template=f"service/email/{template}", context={"complaint": complaint, **context},
+            language=complaint.language or None, customer=complaint.customer, about=f"complaint:{complaint.pk}", actor=actor,
+        )
+
+
+def _timeline(complaint: Complaint, summary: str, actor: User | None, at: datetime.datetime | None = None) -> None:
+    if complaint.customer_id:
+        CustomerEvent.objects.create(
+            customer_id=complaint.customer_id, verb="complaint", summary=f"{complaint.reference}: {summary}"[:500],
+            actor=actor, occurred_at=at or timezone.now(),
+        )
+
+
+def _step(complaint: Complaint, action: str, from_status: str, note: str, actor: User | None) -> ComplaintStep:
+    step = ComplaintStep.objects.create(
+        complaint=complaint, action=action, from_status=from_status, to_status=complaint.status, note=note, actor=actor,
+    )
+    label = TRANSITIONS[action].label if action in TRANSITIONS else _STEP_LABELS.get(action, action)
+    _timeline(complaint, f"{label}" + (f" — {note[:200]}" if note else ""), actor, step.at)
+    return step
+
+
+_STEP_LABELS = {"receive": _("Complaint received"), "take_over": _("Taken over"), "link_backlog": _("Linked to backlog")}
+
+
+def _move(complaint: Complaint, action: str, *, actor: User, expected_version: int, note: str = "", **fields) -> Complaint:
+    """Make one move of the table: refuse it unless allowed from the current state, then write and trace it."""
+    transition = TRANSITIONS[action]
+    if complaint.status not in transition.sources:
+        raise ValidationError(
+            {"status": _("A complaint that is “%(status)s” cannot be moved with “%(action)s”.") % {
+                "status": complaint.get_status_display(), "action": transition.label}},
+            code="invalid_transition",
+        )
+    from_status = complaint.status
+    for name, value in fields.items():
+        setattr(complaint, name, value)
+    complaint.status = transition.target
+    with transaction.atomic():
+        save_versioned(complaint, expected_version=expected_version, fields=["status", *fields])
+        _step(complaint, action, from_status, note, actor)
+    return complaint
+
+
+def _clean_email(value: str, field: str) -> str:
+    from django.core.validators import validate_email
+
+    value = (value or "").strip().lower()
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
+    return value
+
+
+# --- SLA deadlines -----------------------------------------------------------------------------
+
+def sla_for(severity: str) -> tuple[int, int, int]:
+    """(acknowledge hours, resolve hours, warn %) for a severity: the policy row, else the defaults."""
+    policy = SlaPolicy.objects.filter(severity=severity).first()
+    if policy is not None:
+        return policy.acknowledge_hours, policy.resolve_hours, policy.warn_at_percent
+    ack, resolve = DEFAULT_SLA.get(severity, DEFAULT_SLA[Severity.MEDIUM])
+    return ack, resolve, DEFAULT_WARN_PERCENT
+
+
+def deadlines(severity: str, received_at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    ack, resolve, _warn = sla_for(severity)
+    return sla.add_business_hours(received_at, ack), sla.add_business_hours(received_at, resolve)
+
+
+def set_sla_policy(*, actor: User, severity: str, acknowledge_hours: int, resolve_hours: int, warn_at_percent: int = 80) -> SlaPolicy:
+    if not _is_approver(actor):
+        raise PermissionDenied(_("Only managers and administrators set SLAs."))
+    clean_choice(severity, "severity", Severity)
+    if not 0 < acknowledge_hours <= resolve_hours <= 10_000:
+        raise ValidationError({"resolve_hours": _("Acknowledge first: 0 < acknowledge hours ≤ resolve hours ≤ 10,000.")})
+    if not 1 <= warn_at_percent <= 99:
+        raise ValidationError({"warn_at_percent": _("Between 1 and 99.")})
+    with transaction.atomic():
+        policy, _created = SlaPolicy.objects.update_or_create(
+            severity=severity, defaults={"acknowledge_hours": acknowledge_hours, "resolve_hours": resolve_hours, "warn_at_percent": warn_at_percent},
+        )
+    return policy
+
+
+# --- Intake --------------------------------------------------------------------------------------
+
+def next_reference(year: int) -> str:
+    """TS-<year>-<6 digits>; the counter row's UPDATE lock serialises concurrent intake until commit."""
+    ComplaintSequence.objects.bulk_create([ComplaintSequence(year=year, last=0)], ignore_conflicts=True)
+    ComplaintSequence.objects.filter(year=year).update(last=F("last") + 1)
+    return f"TS-{year}-{ComplaintSequence.objects.get(year=year).last:06d}"
+
+
+def receive_complaint(*, channel: str, description: str, actor: User | None = None, customer: Customer | None = None,
+                      contact_name: str = "", contact_email: str = "", contact_phone: str = "", language: str = "",
+                      category: str = Category.OTHER, severity: str = Severity.MEDIUM, order: Order | None = None,
+                      product: Product | None = None, desired_outcome: str = "",
+                      received_at: datetime.datetime | None = None) -> Complaint:
+    """A complaint arrives (staff, public form, e-mail): numbered, deadlines set, acknowledged by e-mail."""
+    if actor is not None:
+        if customer is not None and not can_edit_customer(actor, customer) and not _is_handler(actor):
+            raise PermissionDenied(_("You may not record complaints for this customer."))
+        if not actor.is_active or actor.role == Role.ANALYST:
+            raise PermissionDenied(_("You may not record complaints."))
+    channel = clean_choice(channel, "channel", Channel)
+    category = clean_choice(category, "category", Category)
+    severity = clean_choice(severity, "severity", Severity)
+    description = clean_text(description, "description", 10_000, required=True)
+    desired_outcome = clean_text(desired_outcome, "desired_outcome", 5_000)
+    contact_name = clean_text(contact_name, "contact_name", 100)
+    contact_email = _clean_email(contact_email, "contact_email")
+    contact_phone = normalise_phone(contact_phone) if contact_phone else ""
+    if customer is None and not (contact_email or contact_phone):
+        raise ValidationError({"contact_email": _("Give an e-mail address or a phone number so we can answer.")})
+    if order is not None and customer is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("The order belongs to another customer.")})
+    received_at = received_at or timezone.now()
+    ack_due, resolve_due = deadlines(severity, received_at)
+    with transaction.atomic():
+        complaint = Complaint.objects.create(
+            reference=next_reference(timezone.localtime(received_at).year), customer=customer, channel=channel,
+            contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
+            language=(language or "")[:8], category=category, severity=severity, order=order,
+            product=product or None, description=description, desired_outcome=desired_outcome, received_at=received_at,
+            acknowledge_due_at=ack_due, resolve_due_at=resolve_due, created_by=actor,
+        )
+        _step(complaint, "receive", "", "", actor)
+        _mail_customer(complaint, "acknowledgement", actor)
+    return complaint
+
+
+def find_complainant(*, email: str, phone: str) -> Customer | None:
+    """An existing customer with this e-mail or phone, so the complaint lands on their timeline."""
+    if email and (found := Customer.objects.filter(email=email).order_by("pk").first()):
+        return found
+    if phone and (found := Customer.objects.filter(phone=phone).order_by("pk").first()):
+        return found
+    return None
+
+
+def submit_public_complaint(*, name: str, email: str, phone: str, description: str, desired_outcome: str = "",
+                            category: str = Category.OTHER, order_number: str = "", language: str = "") -> Complaint:
+    """The public web form: no login. The complaint and its acknowledgement e-mail commit together or not at all."""
+    name = clean_text(name, "name", 100, required=True)
+    email = _clean_email(email, "email")
+    if not email:
+        raise ValidationError({"email": _("We need your e-mail address to send you the reference number.")})
+    phone = normalise_phone(phone) if (phone or "").strip() else ""
+    customer = find_complainant(email=email, phone=phone)
+    order = None
+    if order_number.strip():
+        order = Order.objects.filter(number=order_number.strip().upper()).first()
+        if order is not None and customer is not None and order.customer_id != customer.pk:
+            order = None  # never attach someone else's order on an unauthenticated form's say-so
+    return receive_complaint(
+        channel=Channel.WEB_FORM, description=description, customer=customer, contact_name=name, contact_email=email,
+        contact_phone=phone, language=language, category=category, order=order,
+        product=order.lines.first().product if order is not None and order.lines.exists() else None,
+        desired_outcome=desired_outcome,
+    )
+
+
+# --- The workflow ----------------------------------------------------------------------------------
+
+REGISTRATION_FIELDS = ("channel", "order", "product", "category", "caused_by", "concerns", "severity", "reaction",
+                       "description", "desired_outcome")
+
+
+def register_complaint(*, complaint: Complaint, actor: User, expected_version: int, customer: Customer | None = None,
+                       create_customer_from_contact: bool = False, **form) -> Complaint:
+    """Fill in the registration form (投诉处理登记表); this is the acknowledgement the SLA measures."""
+    ensure_can_handle(actor, complaint)
+    unknown = set(form) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
+    fields = {name: form.get(name, getattr(complaint, name)) for name in REGISTRATION_FIELDS}
+    fields["channel"] = clean_choice(fields["channel"], "channel", Channel)
+    fields["category"] = clean_choice(fields["category"], "category", Category)
+    fields["caused_by"] = clean_choice(fields["caused_by"], "caused_by", CausedBy)
+    fields["concerns"] = clean_choice(fields["concerns"], "concerns", Concerns)
+    fields["severity"] = clean_choice(fields["severity"], "severity", Severity)
+    fields["reaction"] = clean_choice(fields["reaction"], "reaction", Reaction)
+    fields["description"] = clean_text(fields["description"], "description", 10_000, required=True)
+    fields["desired_outcome"] = clean_text(fields["desired_outcome"], "desired_outcome", 5_000)
+    with transaction.atomic():
+        customer = customer or complaint.customer
+        if customer is None and create_customer_from_contact:
+            customer = create_customer(
+                actor=actor, name=complaint.contact_name or complaint.contact_email, email=complaint.contact_email,
+                phone=complaint.contact_phone, source=LeadSource.WEB_FORM, data_source=DataSource.COMPLAINT,
+            )
+        if customer is None:
+            raise ValidationError({"customer": _("Choose the customer (or create one from the contact details).")})
+        order = fields["order"]
+        if order is not None and order.customer_id != customer.pk:
+            raise ValidationError({"order": _("The order belongs to another customer.")})
+        newly_linked = complaint.customer_id != customer.pk
+        fields["customer"] = customer
+        fields["acknowledged_at"] = complaint.acknowledged_at or timezone.now()
+        fields["acknowledge_due_at"], fields["resolve_due_at"] = deadlines(fields["severity"], complaint.received_at)
+        if complaint.handler_id is None:
+            fields["handler"] = actor
+        if newly_linked:
+            complaint.customer = customer
+            _timeline(complaint, str(_STEP_LABELS["receive"]), complaint.created_by, complaint.received_at)
+        return _move(complaint, "register", actor=actor, expected_version=expected_version, **fields)
+
+
+def accept_complaint(*, complaint: Complaint, actor: User, expected_version: int, note: str = "") -> Complaint:
+    ensure_can_handle(actor, complaint)
+    return _move(complaint, "accept", actor=actor, expected_version=expected_version, note=clean_text(note, "note", 2000))
+
+
+def reject_complaint(*, complaint: Complaint, actor: User, expected_version: int, reason: str) -> Complaint:
+    """Not a valid complaint: the customer gets a tactful reply with the reason, and the case closes."""
+    ensure_can_handle(actor, complaint)
+    reason = clean_text(reason, "reason", 5_000, required=True)
+    with transaction.atomic():
+        _move(complaint, "reject", actor=actor, expected_version=expected_version, note=reason,
+              invalid_reason=reason, closed_at=timezone.now())
+        _mail_customer(complaint, "invalid_reply", actor, reason=reason)
+    return complaint
+
+
+def assign_department(*, complaint: Complaint, actor: User, expected_version: int, department: Department,
+                      handler: User | None = None) -> Complaint:
+    ensure_can_handle(actor, complaint)
+    if department is None:
+        raise ValidationError({"department": _("Choose the responsible department.")})
+    if handler is not None and not _is_handler(handler):
+        raise ValidationError({"handler": _("The handler must be an active service agent, manager or administrator.")})
+    fields = {"department": department}
+    if handler is not None:
+        fields["handler"] = handler
+    return _move(complaint, "assign_department", actor=actor, expected_version=expected_version, note=department.name, **fields)
+
+
+def _cause(name: str) -> ComplaintCause:
+    name = clean_text(name, "cause", 100, required=True)
+    key = " ".join(name.casefold().split())
+    cause = ComplaintCause.objects.filter(key=key).first()
+    if cause is None:
+        ComplaintCause.objects.bulk_create([ComplaintCause(name=name, key=key)], ignore_conflicts=True)
+        cause = ComplaintCause.objects.get(key=key)
+    return cause
+
+
+def analyse_cause(*, complaint: Complaint, actor: User, expected_version: int, cause: str, analysis: str = "") -> Complaint:
+    """Name the root cause; several complaints with the same product and cause raise a defect alert."""
+    ensure_can_handle(actor, complaint)
+    analysis = clean_text(analysis, "analysis", 10_000)
+    with transaction.atomic():
+        found = _cause(cause)
+        _move(complaint, "analyse_cause", actor=actor, expected_version=expected_version, note=found.name,
+              cause=found, cause_analysis=analysis)
+        if complaint.product_id:
+            raise_defect_alert(product=complaint.product, cause=found)
+    return complaint
+
+
+def propose_solution(*, complaint: Complaint, actor: User, expected_version: int, solution: str,
+                     remedy_amount: Decimal | str | int = Decimal("0")) -> Complaint:
+    ensure_can_handle(actor, complaint)
+    solution = clean_text(solution, "solution", 10_000, required=True)
+    amount = money(remedy_amount, "remedy_amount")
+    note = solution[:200] + (f" ({amount} {complaint.currency})" if amount else "")
+    return _move(complaint, "propose_solution", actor=actor, expected_version=expected_version, note=note,
+                 solution=solution, remedy_amount=amount, approved_by=None)
+
+
+def can_approve(actor: User, complaint: Complaint) -> bool:
+    """Managers approve any remedy; the agent approves small ones on the spot."""
+    return _is_approver(actor) or (_is_handler(actor) and complaint.remedy_amount <= on_the_spot_limit())
+
+
+def approve_solution(*, complaint: Complaint, actor: User, expected_version: int, note: str = "") -> Complaint:
+    ensure_can_handle(actor, complaint)
+    if not can_approve(actor, complaint):
+        raise PermissionDenied(_("A remedy above %(limit)s needs a manager's approval.") % {"limit": on_the_spot_limit()})
+    return _move(complaint, "approve", actor=actor, expected_version=expected_version,
+                 note=clean_text(note, "note", 2000), approved_by=actor)
+
+
+def send_back_solution(*, complaint: Complaint, actor: User, expected_version: int, reason: str) -> Complaint:
+    """The manager does not approve: the proposal goes back to the agent with the reason."""
+    ensure_can_handle(actor, complaint)
+    if not _is_approver(actor):
+        raise PermissionDenied(_("Only managers send a proposal back."))
+    return _move(complaint, "send_back", actor=actor, expected_version=expected_version,
+                 note=clean_text(reason, "reason", 2000, required=True))
+
+
+def carry_out_solution(*, complaint: Complaint, actor: User, expected_version: int, note: str = "") -> Complaint:
+    ensure_can_handle(actor, complaint)
+    return _move(complaint, "carry_out", actor=actor, expected_version=expected_version, note=clean_text(note, "note", 2000))
+
+
+def notify_customer(*, complaint: Complaint, actor: User, expected_version: int, message: str = "") -> Complaint:
+    """Tell the customer what was done and ask whether they are satisfied (by e-mail when we have an address)."""
+    ensure_can_handle(actor, complaint)
+    message = clean_text(message, "message", 5_000)
+    with transaction.atomic():
+        _move(complaint, "notify_customer", actor=actor, expected_version=expected_version, note=message[:200])
+        _mail_customer(complaint, "solution_notice", actor, message=message)
+    return complaint
+
+
+def record_customer_response(*, complaint: Complaint, actor: User, expected_version: int, satisfied: bool,
+                             rating: int | None = None, note: str = "") -> Complaint:
+    """Satisfied: resolved. Not satisfied: the case reopens and goes back to analysis."""
+    ensure_can_handle(actor, complaint)
+    if rating is not None and rating not in range(1, 6):
+        raise ValidationError({"rating": _("Rate the handling from 1 to 5.")})
+    note = clean_text(note, "note", 2000)
+    if satisfied:
+        return _move(complaint, "customer_satisfied", actor=actor, expected_version=expected_version, note=note,
+                     handling_rating=rating, resolved_at=timezone.now())
+    return _move(complaint, "customer_unsatisfied", actor=actor, expected_version=expected_version, note=note,
+                 handling_rating=rating, reopen_count=complaint.reopen_count + 1, approved_by=None)
+
+
+def record_accountability(*, complaint: Complaint, actor: User, expected_version: int, responsible_person: str,
+                          measure: str) -> Complaint:
+    """处罚责任人: who was responsible and what measure or penalty follows."""
+    ensure_can_handle(actor, complaint)
+    person = clean_text(responsible_person, "responsible_person", 100, required=True)
+    measure = clean_text(measure, "measure", 5_000, required=True)
+    return _move(complaint, "record_accountability", actor=actor, expected_version=expected_version,
+                 note=f"{person}: {measure[:150]}", responsible_person=person, accountability_measure=measure)
+
+
+def evaluate_complaint(*, complaint: Complaint, actor: User, expected_version: int, evaluation: str) -> Complaint:
+    ensure_can_handle(actor, complaint)
+    evaluation = clean_text(evaluation, "evaluation", 10_000, required=True)
+    return _move(complaint, "evaluate", actor=actor, expected_version=expected_version, note=evaluation[:200], evaluation=evaluation)
+
+
+def archive_complaint(*, complaint: Complaint, actor: User, expected_version: int) -> Complaint:
+    ensure_can_handle(actor, complaint)
+    return _move(complaint, "archive", actor=actor, expected_version=expected_version,
+                 closed_at=complaint.closed_at or timezone.now())
+
+
+def take_over(*, complaint: Complaint, actor: User) -> Complaint:
+    """A senior manager takes the case over: it becomes theirs whatever step it is at."""
+    ensure_can_handle(actor, complaint)
+    if not _is_approver(actor):
+        raise PermissionDenied(_("Only managers take a case over."))
+    if not complaint.is_open:
+        raise ValidationError({"status": _("The case is closed.")})
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(handler=actor, taken_over_by=actor, version=F("version") + 1, updated_at=timezone.now())
+        complaint.refresh_from_db()
+        _step(complaint, "take_over", complaint.status, "", actor)
+    return complaint
+
+
+def link_backlog_item(*, complaint: Complaint, actor: User, item: BacklogItem | None = None, title: str = "",
+                      kind: str = BacklogItem.Kind.IMPROVEMENT, description: str = "") -> BacklogItem:
+    """Complaints reveal defects and product ideas: link the case to an item on the backlog (new or existing)."""
+    ensure_can_handle(actor, complaint)
+    with transaction.atomic():
+        if item is None:
+            item = BacklogItem.objects.create(
+                title=clean_text(title, "title", 200, required=True), kind=clean_choice(kind, "kind", BacklogItem.Kind),
+                description=clean_text(description, "description", 10_000), product=complaint.product, created_by=actor,
+            )
+        Complaint.objects.filter(pk=complaint.pk).update(backlog_item=item, version=F("version") + 1, updated_at=timezone.now())
+        complaint.refresh_from_db()
+        _step(complaint, "link_backlog", complaint.status, item.title, actor)
+    return item
+
+
+# --- Dissatisfaction, defects, escalation, digest ------------------------------------------------------
+
+def record_dissatisfaction(*, customer: Customer, actor: User, reaction: str = Reaction.SILENT,
+                           category: str = Category.OTHER, product: Product | None = None, note: str = "",
+                           observed_at: datetime.datetime | None = None) -> Dissatisfaction:
+    """抱怨 that is not a complaint: recorded and counted (one complaint stands for ~25 unhappy customers)."""
+    if not (can_edit_customer(actor, customer) or (_is_handler(actor) and Customer.objects.filter(pk=customer.pk).exists())):
+        raise PermissionDenied(_("You may not record this for the customer."))
+    record = Dissatisfaction(
+        customer=customer, reaction=clean_choice(reaction, "reaction", Reaction), category=clean_choice(category, "category", Category),
+        product=product, note=clean_text(note, "note", 5_000), observed_at=observed_at or timezone.now(), recorded_by=actor,
+    )
+    with transaction.atomic():
+        record.save()
+        CustomerEvent.objects.create(
+            customer=customer, verb="dissatisfaction", actor=actor, occurred_at=record.observed_at,
+            summary=(_("Dissatisfaction: %(reaction)s") % {"reaction": record.get_reaction_display()} + (f" — {record.note[:200]}" if record.note else ""))[:500],
+        )
+    return record
+
+
+def raise_defect_alert(*, product: Product, cause: ComplaintCause, now: datetime.datetime | None = None) -> DefectAlert | None:
+    """Open an alert when ≥N complaints share product and cause within the window; exactly one open alert per pair."""
+    threshold, window = defect_threshold()
+    since = (now or timezone.now()) - datetime.timedelta(days=window)
+    count = Complaint.objects.filter(product=product, cause=cause, received_at__gte=since).count()
+    if count < threshold:
+        return None
+    DefectAlert.objects.bulk_create(
+        [DefectAlert(product=product, cause=cause, complaint_count=count, window_days=window)], ignore_conflicts=True,
+    )
+    alert = DefectAlert.objects.get(product=product, cause=cause, is_open=True)
+    if alert.complaint_count != count:
+        DefectAlert.objects.filter(pk=alert.pk).update(complaint_count=count)
+    return alert
+
+
+def close_defect_alert(*, alert: DefectAlert, actor: User, backlog_item: BacklogItem | None = None) -> DefectAlert:
+    if not _is_approver(actor):
+        raise PermissionDenied(_("Only managers close defect alerts."))
+    with transaction.atomic():
+        DefectAlert.objects.filter(pk=alert.pk).update(is_open=False, backlog_item=backlog_item or alert.backlog_item)
+    alert.refresh_from_db()
+    return alert
+
+
+def _department_managers(department_id: int | None) -> list[User]:
+    if department_id is None:
+        return list(User.objects.filter(is_active=True, role=Role.ADMIN).exclude(email=""))
+    return list(User.objects.filter(is_active=True, role=Role.MANAGER, department_id=department_id).exclude(email=""))
+
+
+def near_breach(complaint: Complaint, deadline: str, now: datetime.datetime) -> bool:
+    """True once `warn %` of the business time to the deadline is used (or the deadline has passed)."""
+    _ack, _res, warn = sla_for(complaint.severity)
+    due = complaint.acknowledge_due_at if deadline == SlaEscalation.Deadline.ACKNOWLEDGE else complaint.resolve_due_at
+    if due is None:
+        return False
+    budget = sla.business_time_between(complaint.received_at, due)
+    used = sla.business_time_between(complaint.received_at, now)
+    return now >= due or used >= budget * warn / 100
+
+
+def escalate_near_breaches(*, now: datetime.datetime | None = None) -> list[SlaEscalation]:
+    """Escalate complaints about to breach to the department's manager — once per complaint and deadline."""
+    now = now or timezone.now()
+    candidates = []
+    unacked = Complaint.objects.filter(status__in=UNACKNOWLEDGED_STATUSES, acknowledge_due_at__isnull=False)
+    unresolved = Complaint.objects.filter(status__in=UNRESOLVED_STATUSES, resolve_due_at__isnull=False)
+    for deadline, queryset in ((SlaEscalation.Deadline.ACKNOWLEDGE, unacked), (SlaEscalation.Deadline.RESOLVE, unresolved)):
+        for complaint in queryset.exclude(escalations__deadline=deadline).order_by("pk")[:1000]:
+            if near_breach(complaint, deadline, now):
+                due = complaint.acknowledge_due_at if deadline == SlaEscalation.Deadline.ACKNOWLEDGE else complaint.resolve_due_at
+                candidates.append(SlaEscalation(complaint=complaint, deadline=deadline, due_at=due))
+    with transaction.atomic():
+        SlaEscalation.objects.bulk_create(candidates, ignore_conflicts=True)
+        fresh = list(SlaEscalation.objects.select_for_update().filter(notified_at__isnull=True).select_related("complaint"))
+        SlaEscalation.objects.filter(pk__in=[e.pk for e in fresh]).update(notified_at=now)
+        for escalation in fresh:
+            complaint = escalation.complaint
+            for manager in _department_managers(complaint.department_id):
+                queue_email(to=manager.email, template="service/email/escalation", language=manager.language or None,
+                            context={"complaint": complaint, "escalation": escalation, "manager": manager},
+                            about=f"complaint:{complaint.pk}")
+            _timeline(complaint, _("Escalated: %(deadline)s deadline close") % {"deadline": escalation.get_deadline_display()}, None)
+    return fresh
+
+
+def send_complaint_digest(*, now: datetime.datetime | None = None) -> int:
+    """The senior managers' daily digest: new, open, near breach, breached, defect alerts. Returns mails queued."""
+    from guanxi.service.selectors import digest_figures
+
+    now = now or timezone.now()
+    figures = digest_figures(now=now)
+    recipients = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.ADMIN]).exclude(email="")
+    with transaction.atomic():
+        for user in recipients:
+            queue_email(to=user.email, template="service/email/digest", language=user.language or None,
+                        context={"figures": figures, "user": user, "day": timezone.localtime(now).date()}, about="complaint-digest")
+    return recipients.count()
+
+
+def count_breaches() -> dict[str, int]:
+    """Deadlines missed so far: acknowledged late (or not yet, past due) and resolved late (or not yet, past due)."""
+    now = timezone.now()
+    late_ack = Complaint.objects.filter(acknowledged_at__gt=F("acknowledge_due_at")).count() + Complaint.objects.filter(
+        acknowledged_at__isnull=True, acknowledge_due_at__lt=now, status__in=UNACKNOWLEDGED_STATUSES).count()
+    late_resolve = Complaint.objects.filter(resolved_at__gt=F("resolve_due_at")).count() + Complaint.objects.filter(
+        resolved_at__isnull=True, resolve_due_at__lt=now, status__in=UNRESOLVED_STATUSES).count()
+    return {"acknowledge": late_ack, "resolve": late_resolve}
+
