@@ -30,9 +30,10 @@ from guanxi.customers.models import Customer
 from guanxi.customers.search import search_customers
 from guanxi.sales import selectors, services
 from guanxi.sales.models import Opportunity, Order, Payment, PipelineStage, ProductCategory
-from guanxi.web.dashboard import customers_over_credit_limit
+from guanxi.core.pagination import COUNT_CAP
+from guanxi.web.dashboard import cached_if_slow, customers_over_credit_limit
 from guanxi.web.htmx import render_page, wants_fragment
-from guanxi.web.paging import paginate
+from guanxi.web.paging import PAGE_SIZE, Page, page_number, paginate
 
 CARDS_PER_STAGE = 50  # a column shows the next deals to close; the total still counts them all
 PICKER_LIMIT = 20
@@ -85,7 +86,7 @@ def _pipeline_filters(request):
 
 
 def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
-    """Every stage with its count, total and weighted amount, and its first open deals (3 queries)."""
+    """Every stage with its count, total and weighted amount, and its next deals to close (4 queries)."""
     stages = list(selectors.pipeline_stages())
     deals = selectors.opportunities_for(user, owner=owner, is_open=True)
     if team is not None:
@@ -95,11 +96,17 @@ def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
         row["stage_id"]: row
         for row in deals.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"), weighted=Sum(weighted))
     }
-    ranked = deals.annotate(
-        rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(nulls_last=True), F("id").desc()])
-    ).filter(rank__lte=CARDS_PER_STAGE).order_by("stage__position", "rank")
+    # Rank on a narrow projection (id, stage, date), then load only the cards shown: ranking the
+    # joined rows costs 4× more on a firm-wide board (bench/workspaces.py).
+    shown_ids = list(
+        deals.select_related(None).order_by()
+        .annotate(rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(nulls_last=True), F("id").desc()]))
+        .filter(rank__lte=CARDS_PER_STAGE).values_list("pk", flat=True)
+    )
     cards: dict[int, list] = {}
-    for deal in ranked:
+    # The ids come from the visible deals; filtering them by visibility again costs a second scan.
+    shown = Opportunity.objects.select_related("stage", "customer", "owner").filter(pk__in=shown_ids)
+    for deal in sorted(shown, key=lambda d: (d.expected_close is None, d.expected_close or datetime.date.min, -d.pk)):
         cards.setdefault(deal.stage_id, []).append(deal)
     columns = []
     for stage in stages:
@@ -428,11 +435,13 @@ def _aging_bucket(days: int) -> str:
     return AGING[0][0]
 
 
-@login_required
-def receivables(request):
-    """Overdue orders with their age (days past due), the totals per age bucket, and customers over their limit."""
-    today = timezone.localdate()
-    overdue = selectors.overdue_orders(request.user, today=today)
+def _receivables_summary(user, today) -> dict:
+    """Overdue balance per age bucket, the number of overdue orders and who is over their limit.
+
+    One pass over the overdue orders plus one over customers with a limit; both scan a lot in a
+    firm-wide view, so the summary is cached for a minute when it was slow to compute.
+    """
+    overdue = selectors.overdue_orders(user, today=today).order_by()
     balance = ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY)
     sums = {}
     for name, low, high in AGING:
@@ -440,14 +449,27 @@ def receivables(request):
         if high is not None:
             condition &= Q(due_date__gte=today - datetime.timedelta(days=high))
         sums[name] = Sum(Case(When(condition, then=balance), default=0, output_field=MONEY))
-    totals = overdue.order_by().aggregate(**sums)
-    page = paginate(overdue, request.GET.get("page"))
-    for order in page.rows:
+    totals = overdue.aggregate(n=Count("pk"), **sums)
+    return {
+        "count": totals["n"],
+        "aging": [(name, (totals[name] or 0)) for name, _low, _high in AGING],
+        "over_limit": list(customers_over_credit_limit(user)[:50]),
+    }
+
+
+@login_required
+def receivables(request):
+    """Overdue orders with their age (days past due), the totals per age bucket, and customers over their limit."""
+    today = timezone.localdate()
+    summary = cached_if_slow(f"guanxi:receivables:{request.user.pk}:{today.isoformat()}",
+                             lambda: _receivables_summary(request.user, today))
+    count = min(summary["count"], COUNT_CAP)
+    number = min(page_number(request.GET.get("page")), max(1, -(-count // PAGE_SIZE)))
+    offset = (number - 1) * PAGE_SIZE
+    rows = list(selectors.overdue_orders(request.user, today=today)[offset: offset + PAGE_SIZE])
+    for order in rows:
         order.days_overdue = (today - order.due_date).days
         order.bucket = _aging_bucket(order.days_overdue)
-    context = {
-        "page": page,
-        "aging": [(name, totals[name] or 0) for name, _low, _high in AGING],
-        "over_limit": list(customers_over_credit_limit(request.user)[:50]),
-    }
+    page = Page(rows=rows, number=number, count=count, capped=summary["count"] > COUNT_CAP, page_size=PAGE_SIZE)
+    context = {"page": page, "aging": summary["aging"], "over_limit": summary["over_limit"]}
     return render_page(request, "sales/receivables.html", context, partial="results")
