@@ -94,3 +94,19 @@ def test_a_manager_sees_the_team_customers_in_the_list(browser_as, manager, rep)
 def test_a_service_agent_cannot_open_the_new_customer_form(browser_as):
     agent = make_user(Role.SERVICE, username="svc")
     assert browser_as(agent).get("/customers/new/").status_code == 403
+
+
+def test_a_user_changes_their_password_and_signs_in_with_the_new_one(browser_as, rep):
+    client = browser_as(rep)
+    response = client.post("/accounts/password/", {
+        "old_password": "pass-word-123", "new_password1": "新的-Passw0rd-2026", "new_password2": "新的-Passw0rd-2026",
+    }, follow=True)
+    assert "Your password was changed." in response.content.decode()
+    signed_in = Client().post("/accounts/login/", {"username": rep.username, "password": "新的-Passw0rd-2026"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/"
+
+
+def test_signing_out_is_a_post_and_ends_the_session(browser_as, rep):
+    client = browser_as(rep)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/customers/").status_code == 302
