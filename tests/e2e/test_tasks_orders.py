@@ -63,12 +63,14 @@ def test_entering_an_order_with_two_lines_and_recording_a_payment(open_page, rep
     page.locator("#id_customer").select_option(label="李明华")
     # First line: two gift boxes at list price (the price fills in when the product is chosen)
     first = page.locator("#lines tr").nth(0)
+    expect(first).not_to_have_class(re.compile("htmx-added"))
     first.get_by_label("Product").select_option(str(tea.pk))
     expect(page.locator("#lines tr").nth(0).get_by_label("Unit price")).to_have_value("100.00")
     page.locator("#lines tr").nth(0).get_by_label("Quantity").fill("2")
     # Second line, added with htmx: one kettle at a negotiated price
     page.get_by_role("button", name="Add line").click()
     expect(page.locator("#lines tr")).to_have_count(2)
+    expect(page.locator("#lines tr").nth(1)).not_to_have_class(re.compile("htmx-added"))  # htmx has wired the new row
     page.locator("#lines tr").nth(1).get_by_label("Product").select_option(str(kettle.pk))
     expect(page.locator("#lines tr").nth(1).get_by_label("Unit price")).to_have_value("249.90")
     page.locator("#lines tr").nth(1).get_by_label("Unit price").fill("239.90")
@@ -102,3 +104,36 @@ def test_the_dashboard_draws_its_charts_without_console_errors(open_page, rep, c
     # The table fallback opens for people who cannot see the chart
     page.get_by_text("Show as a table").first.click()
     expect(page.get_by_role("cell", name="300.00").first).to_be_visible()
+
+
+def test_logging_an_interaction_from_the_log_and_filtering_it(open_page, rep, customer):
+    page = open_page(rep)
+    page.goto("/interactions/")
+    expect(page.get_by_text("No interactions yet")).to_be_visible()
+    page.get_by_role("link", name="Log interaction").first.click()
+    page.get_by_label("Find a customer").fill("明")
+    page.locator("#id_customer").select_option(label="李明华")
+    page.get_by_label("Channel").select_option("wechat")
+    page.get_by_label("Direction").select_option("in")
+    page.get_by_label("Subject").fill("询问年会礼品报价")
+    page.get_by_role("button", name="Log interaction").click()
+    expect(page.locator(".messages")).to_contain_text("Interaction with 李明华 logged.")
+    row = page.locator("#interaction-results tbody tr").first
+    expect(row).to_contain_text("询问年会礼品报价")
+    expect(row).to_contain_text("WeChat")
+    # Filtering by another channel hides it (htmx swaps the table in place)
+    page.locator("form.filters").get_by_label("Channel").select_option("visit")
+    expect(page.get_by_text("No interaction matches these filters")).to_be_visible()
+
+
+@pytest.mark.parametrize("path", ["/products/", "/orders/", "/orders/new/", "/receivables/", "/tasks/?view=team",
+                                  "/tasks/new/", "/interactions/new/", "/pipeline/"])
+def test_every_workspace_page_loads_without_console_errors_or_failed_requests(open_page, rep, customer, products, path):
+    sales.create_order(customer=customer, lines=[{"product": products[1], "quantity": 1}], actor=rep,
+                       order_date=timezone.localdate() - datetime.timedelta(days=100))
+    page = open_page(rep, viewport={"width": 375, "height": 812})
+    page.goto(path)
+    expect(page.locator("h1")).to_be_visible()
+    # Nothing wider than a phone except the scrolling kanban and tables
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} is {overflow}px wider than the phone"

@@ -26,7 +26,6 @@ from guanxi.accounts.models import Role, Team, User
 from guanxi.core.locking import StaleVersion
 from guanxi.core.visibility import is_read_only, visible_customers
 from guanxi.customers.forms import DateInput
-from guanxi.customers.models import Customer
 from guanxi.customers.search import search_customers
 from guanxi.sales import selectors, services
 from guanxi.sales.models import Opportunity, Order, Payment, PipelineStage, ProductCategory

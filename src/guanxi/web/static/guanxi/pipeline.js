@@ -25,7 +25,8 @@
     if (typeof Sortable === "undefined") { return; }
     var lists = root.querySelectorAll ? root.querySelectorAll("ul.deals[data-stage]") : [];
     lists.forEach(function (list) {
-      if (list.getAttribute("data-sortable-ready")) { return; }
+      var owner = list.closest("[data-board]");
+      if (list.getAttribute("data-sortable-ready") || !owner || owner.getAttribute("data-can-move") !== "1") { return; }
       list.setAttribute("data-sortable-ready", "1");
       Sortable.create(list, {
         group: "pipeline", draggable: ".deal", animation: 120, forceFallback: true, fallbackTolerance: 4,
