@@ -223,3 +223,25 @@ def test_custom_fields_defined_by_an_administrator_are_in_the_form_and_saved(bro
     assert "喜欢的酒" in client.get("/customers/new/").content.decode()
     client.post("/customers/new/", _person("周杰", cf__wine="茅台"))
     assert Customer.objects.get(name="周杰").custom_fields == {"wine": "茅台"}
+
+
+def test_adding_a_contact_from_the_360_page_refreshes_the_contacts_and_finds_the_customer_by_it(browser_as, rep):
+    customer = make_customer(rep, name="华夏食品有限公司", kind="organisation")
+    client = browser_as(rep)
+    response = client.post(
+        f"/customers/{customer.pk}/contacts/new/",
+        {"name": "陈静", "role": "purchaser", "phone": "13912345678", "is_primary": "on"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "contactsChanged" in response["HX-Trigger"]
+    section = client.get(f"/customers/{customer.pk}/contacts/", HTTP_HX_REQUEST="true").content.decode()
+    assert "陈静" in section and "<html" not in section
+    assert "华夏食品有限公司" in client.get("/customers/", {"q": "13912345678"}).content.decode()
+
+
+def test_a_contact_with_a_bad_phone_keeps_the_dialog_open_with_the_error(browser_as, rep):
+    customer = make_customer(rep, name="华夏")
+    response = browser_as(rep).post(f"/customers/{customer.pk}/contacts/new/", {"name": "陈静", "role": "other", "phone": "1"},
+                                    HTTP_HX_REQUEST="true")
+    assert response.context["form"].errors["phone"]
+    assert not customer.contacts.exists()

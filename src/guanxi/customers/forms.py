@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import CURRENCY_CHOICES
 from guanxi.customers.models import (
     AcquisitionMode,
+    Contact,
     CustomFieldDefinition,
     Customer,
     CustomerType,
@@ -321,3 +322,15 @@ class OpportunityForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = pipeline_stages().filter(is_won=False, is_lost=False)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Contact.ContactRole.choices, initial=Contact.ContactRole.OTHER)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False, widget=forms.EmailInput())
+    wechat = forms.CharField(label=_("WeChat"), max_length=64, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=DateInput())
+    is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/interactions/new/", views.log_interaction, name="log_interaction"),
     path("<int:pk>/tasks/new/", views.add_task, name="add_task"),
     path("<int:pk>/opportunities/new/", views.add_opportunity, name="add_opportunity"),
+    path("<int:pk>/contacts/new/", views.add_contact, name="add_contact"),
     path("<int:pk>/<str:section>/", views.customer_section, name="section"),
 ]

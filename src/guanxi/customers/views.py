@@ -20,6 +20,7 @@ from guanxi.core.locking import StaleVersion
 from guanxi.core.visibility import can_edit_customer, visible_customers
 from guanxi.customers import selectors, services
 from guanxi.customers.forms import (
+    ContactForm,
     CustomerForm,
     InteractionForm,
     OpportunityForm,
@@ -206,6 +207,8 @@ def _section_context(request, customer, section: str) -> dict:
         from guanxi.engagement.selectors import tasks_for
 
         return {"open_tasks": list(tasks_for(user, customer=customer.pk, status=Task.Status.OPEN).select_related("assignee", "assignee_team")[:20])}
+    if section == "contacts":
+        return {"contacts": list(selectors.customer_contacts(user, customer.pk)[:50])}
     if section == "opportunities":
         return {"open_opportunities": list(opportunities_for(user, customer=customer.pk, is_open=True)[:20])}
     raise Http404
@@ -223,7 +226,6 @@ def customer_detail(request, pk):
         "customer": customer,
         "can_edit": can_edit_customer(user, customer),
         "profile_sections": _profile_sections(customer),
-        "contacts": list(selectors.customer_contacts(user, customer.pk)[:50]),
         "state_history": list(selectors.state_history(user, customer.pk)[:20]),
         "referrals": selectors.referred_customers(user, customer, max_depth=2)[:50],
         "referred_by_visible": customer.referred_by_id and visible_customers(user).filter(pk=customer.referred_by_id).exists(),
@@ -231,7 +233,7 @@ def customer_detail(request, pk):
         "receivables": receivables,
         "credit_used": used,
     }
-    for section in ("timeline", "tasks", "opportunities"):
+    for section in ("timeline", "tasks", "opportunities", "contacts"):
         context.update(_section_context(request, customer, section))
     return render_page(request, "customers/detail.html", context)
 
@@ -347,3 +349,21 @@ def add_opportunity(request, pk):
             return _done(request, customer, _("Opportunity created."), "timelineChanged", "opportunitiesChanged")
     return _quick_action(request, customer, form=form, title=_("Create an opportunity"),
                          action_url=reverse("customers:add_opportunity", args=[pk]), submit_label=_("Create opportunity"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def add_contact(request, pk):
+    customer = _editable_customer(request, pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: ("" if v is None and k != "birthday" else v) for k, v in form.cleaned_data.items()}
+        try:
+            services.create_contact(customer=customer, actor=request.user, **fields)
+        except ValidationError as error:
+            for key, msgs in error.message_dict.items():
+                form.add_error(key if key in form.fields else None, msgs)
+        else:
+            return _done(request, customer, _("Contact added."), "contactsChanged", "timelineChanged")
+    return _quick_action(request, customer, form=form, title=_("Add a contact"),
+                         action_url=reverse("customers:add_contact", args=[pk]), submit_label=_("Add contact"))
