@@ -320,3 +320,17 @@ def test_receivables_age_overdue_orders_and_list_customers_over_their_limit(brow
         body = client.get("/receivables/").content.decode()
     assert "31-60" in body and ">45<" in body
     assert "李明华" in body and "1,500.00" in body
+
+
+def test_a_read_only_analyst_sees_the_pipeline_and_orders_but_cannot_change_them(browser_as, rep, analyst, customer, tea):
+    deal = _deals(rep, 1)[0]
+    _order(rep, customer, tea)
+    client = browser_as(analyst)
+    board = client.get("/pipeline/").content.decode()
+    assert deal.title in board and 'data-can-move="0"' in board and "deal-move" not in board
+    moved = client.post(f"/pipeline/{deal.pk}/move/", {"stage": _stage("Qualified").pk, "version": deal.version}, **HTMX)
+    assert moved.status_code == 403
+    assert Opportunity.objects.get(pk=deal.pk).stage.name == "Lead"
+    orders = client.get("/orders/").content.decode()
+    assert "李明华" in orders and "/orders/new/" not in orders
+    assert client.get("/orders/new/").status_code == 403

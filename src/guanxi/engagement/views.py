@@ -202,6 +202,7 @@ def interaction_list(request):
         interactions = interactions.filter(customer_id__in=search_customers(request.user, q).values("pk"))
     page = paginate(interactions, params.get("page"))
     context = {"page": page, "filters": filters, "q": q, "filtered": bool(q or any(filters.values())),
+               "can_edit": not is_read_only(request.user),
                "channels": Channel.choices, "directions": Direction.choices, "content_types": ContentType.choices,
                "phases": SalesPhase.choices}
     return render_page(request, "engagement/interactions.html", context, partial="results")

@@ -234,7 +234,7 @@ def order_list(request):
     page = paginate(orders.order_by("-order_date", "-id"), params.get("page"))
     context = {"page": page, "filters": filters, "q": q, "statuses": Order.Status.choices,
                "filtered": bool(q or any(v is not None for v in filters.values())),
-               "date_from": params.get("from", ""), "date_to": params.get("to", "")}
+               "date_from": params.get("from", ""), "date_to": params.get("to", ""), "can_edit": not is_read_only(request.user)}
     return render_page(request, "sales/orders.html", context, partial="results")
 
 
@@ -403,8 +403,6 @@ def _order_action(request, pk, action, done_message):
         messages.error(request, _("Someone else changed this order first; here it is as it is now."))
     except ValidationError as error:
         messages.error(request, " ".join(_service_errors(error)))
-    except PermissionDenied:
-        raise
     else:
         messages.success(request, done_message % {"number": order.number})
     return redirect("sales:order", pk=order.pk)

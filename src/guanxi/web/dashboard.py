@@ -66,7 +66,6 @@ def _month_start(day: datetime.date, back: int = 0) -> datetime.date:
 @dataclass
 class DashboardFigures:
     customers_total: int
-    customers_capped: bool
     by_state: dict[str, int]
     by_source: dict[str, int]
     new_this_month: int
@@ -123,7 +122,7 @@ def dashboard_figures(user: User, *, today: datetime.date | None = None) -> Dash
     over_limit, over_limit_capped = capped_count(customers_over_credit_limit(user), 1000)
     total = sum(by_state.values())
     return DashboardFigures(
-        customers_total=total, customers_capped=False, by_state=by_state, by_source=by_source,
+        customers_total=total, by_state=by_state, by_source=by_source,
         new_this_month=new_this_month, new_capped=new_capped,
         revenue_this_month=monthly.get((today.year, today.month), ZERO), revenue_last_month=revenue_last_month,
         revenue_by_month=revenue_by_month,
