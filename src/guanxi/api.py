@@ -104,11 +104,13 @@ def _register_routers():
     from guanxi.customers.api import router as customers_router
     from guanxi.engagement.api import router as engagement_router
     from guanxi.sales.api import router as sales_router
+    from guanxi.service.api import router as service_router
 
     api.add_router("", accounts_router)
     api.add_router("", customers_router)
     api.add_router("", sales_router)
     api.add_router("", engagement_router)
+    api.add_router("", service_router)
 
 
 _register_routers()

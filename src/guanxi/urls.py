@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.engagement.urls")),
+    path("", include("guanxi.service.urls")),
     path("", include("guanxi.web.urls")),
 ]
 

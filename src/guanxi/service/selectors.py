@@ -84,3 +84,9 @@ def digest_figures(*, now: datetime.datetime | None = None) -> dict:
         "defect_alerts": list(open_defect_alerts().values_list("product__name", "cause__name", "complaint_count")),
         "oldest": list(Complaint.objects.filter(status__in=UNRESOLVED_STATUSES).order_by("received_at").values_list("reference", "received_at")[:5]),
     }
+
+
+def complaint_emails(complaint: Complaint) -> QuerySet:
+    from guanxi.messaging.models import OutboundEmail
+
+    return OutboundEmail.objects.filter(about=f"complaint:{complaint.pk}").only("created_at", "subject", "status").order_by("created_at")

@@ -38,6 +38,9 @@ APPROVER_ROLES = {Role.MANAGER, Role.ADMIN}
 # Business hours per severity when no SlaPolicy row says otherwise: (acknowledge, resolve).
 DEFAULT_SLA = {Severity.CRITICAL: (2, 16), Severity.HIGH: (4, 24), Severity.MEDIUM: (8, 40), Severity.LOW: (16, 80)}
 DEFAULT_WARN_PERCENT = 80
+# "How to reach us" (settings.SERVICE_CONTACT overrides any of these).
+DEFAULT_CONTACT = {"hotline": "400-800-1234", "email": "service@example.com", "wechat": "Guanxi客服",
+                   "address": "", "hours": "9:00–18:00", "department": ""}
 
 
 def on_the_spot_limit() -> Decimal:
@@ -563,3 +566,82 @@ def count_breaches() -> dict[str, int]:
         resolved_at__isnull=True, resolve_due_at__lt=now, status__in=UNRESOLVED_STATUSES).count()
     return {"acknowledge": late_ack, "resolve": late_resolve}
 
+
+
+# --- One entry point for the edges (views, API): action name → service ---------------------------------
+
+def _respond(satisfied: bool):
+    def call(**kwargs):
+        return record_customer_response(satisfied=satisfied, **kwargs)
+    return call
+
+
+ACTION_SERVICES = {
+    "register": (register_complaint, {"customer", "create_customer_from_contact", *REGISTRATION_FIELDS}),
+    "accept": (accept_complaint, {"note"}),
+    "reject": (reject_complaint, {"reason"}),
+    "assign_department": (assign_department, {"department", "handler"}),
+    "analyse_cause": (analyse_cause, {"cause", "analysis"}),
+    "propose_solution": (propose_solution, {"solution", "remedy_amount"}),
+    "approve": (approve_solution, {"note"}),
+    "send_back": (send_back_solution, {"reason"}),
+    "carry_out": (carry_out_solution, {"note"}),
+    "notify_customer": (notify_customer, {"message"}),
+    "customer_satisfied": (_respond(True), {"rating", "note"}),
+    "customer_unsatisfied": (_respond(False), {"rating", "note"}),
+    "record_accountability": (record_accountability, {"responsible_person", "measure"}),
+    "evaluate": (evaluate_complaint, {"evaluation"}),
+    "archive": (archive_complaint, set()),
+}
+assert set(ACTION_SERVICES) == set(TRANSITIONS), "every move of the table has exactly one service"
+
+
+def perform(*, action: str, complaint: Complaint, actor: User, expected_version: int, **data) -> Complaint:
+    """Run the service for `action` with the fields it takes; anything else is refused naming the field."""
+    if action not in ACTION_SERVICES:
+        raise ValidationError({"action": _("Unknown action.")})
+    func, accepted = ACTION_SERVICES[action]
+    unknown = set(data) - accepted
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be set here.")})
+    return func(complaint=complaint, actor=actor, expected_version=expected_version, **data)
+
+
+def actions_for(actor: User, complaint: Complaint) -> list:
+    """The moves this user may make now: allowed by the table, and approval only for those who may approve."""
+    from guanxi.service.workflow import allowed_actions
+
+    if not _is_handler(actor):
+        return []
+    moves = []
+    for transition in allowed_actions(complaint.status):
+        if transition.action == "approve" and not can_approve(actor, complaint):
+            continue
+        if transition.action == "send_back" and not _is_approver(actor):
+            continue
+        moves.append(transition)
+    return moves
+
+
+def sla_state(complaint: Complaint, *, now: datetime.datetime, policies: dict | None = None) -> str:
+    """"breached", "near" (the warn share of the business time is used) or "" — for highlighting lists."""
+    if complaint.status in UNACKNOWLEDGED_STATUSES:
+        due = complaint.acknowledge_due_at
+    elif complaint.status in UNRESOLVED_STATUSES:
+        due = complaint.resolve_due_at
+    else:
+        return ""
+    if due is None:
+        return ""
+    if now >= due:
+        return "breached"
+    warn = (policies or {}).get(complaint.severity)
+    if warn is None:
+        warn = sla_for(complaint.severity)[2]
+    budget = sla.business_time_between(complaint.received_at, due)
+    return "near" if sla.business_time_between(complaint.received_at, now) >= budget * warn / 100 else ""
+
+
+def warn_percents() -> dict[str, int]:
+    policies = {p.severity: p.warn_at_percent for p in SlaPolicy.objects.all()}
+    return {severity: policies.get(severity, DEFAULT_WARN_PERCENT) for severity in Severity.values}

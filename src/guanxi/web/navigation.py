@@ -25,6 +25,7 @@ NAV = (
     NavItem(_("Tasks"), ("engagement:tasks", "web:tasks")),
     NavItem(_("Interactions"), ("engagement:interactions", "web:interactions")),
     NavItem(_("Products & orders"), ("sales:orders", "web:orders")),
+    NavItem(_("Complaints"), ("service:list",)),
     NavItem(_("Administration"), ("admin:index",), admin_only=True, separator=True),
 )
 

@@ -1,0 +1,95 @@
+"""Complaint pages through the test client: list (query count pinned), case page moves, 404 when invisible, statistics."""
+
+import pytest
+
+from guanxi.engagement.models import Channel
+from guanxi.service import services
+from guanxi.service.models import Complaint, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def receive(agent, customer, n=1):
+    return [services.receive_complaint(actor=agent, customer=customer, channel=Channel.HOTLINE, description=f"问题{i}")
+            for i in range(n)]
+
+
+def test_the_list_costs_the_same_queries_for_few_and_many_rows(client, agent, customer, django_assert_max_num_queries):
+    client.force_login(agent)
+    receive(agent, customer, 2)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get("/complaints/").status_code == 200
+    receive(agent, customer, 30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/complaints/")
+    assert response.status_code == 200
+
+
+def test_the_list_shows_complaints_and_highlights_overdue_ones(client, agent, customer):
+    import datetime
+
+    from django.utils import timezone
+    services.receive_complaint(actor=agent, customer=customer, channel=Channel.HOTLINE, description="旧的",
+                               received_at=timezone.now() - datetime.timedelta(days=20))
+    client.force_login(agent)
+    body = client.get("/complaints/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "TS-" in body and "sla-breached" in body and "Overdue" in body
+
+
+def test_an_agent_registers_a_complaint_from_the_case_page(client, agent, customer):
+    complaint = receive(agent, customer)[0]
+    client.force_login(agent)
+    page = client.get(f"/complaints/{complaint.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Identify" in page.content.decode()
+    response = client.post(f"/complaints/{complaint.pk}/do/register/", {
+        "register-version": complaint.version, "customer": customer.pk, "register-channel": "hotline",
+        "register-category": "billing", "register-caused_by": "firm", "register-concerns": "service",
+        "register-severity": "high", "register-reaction": "complained", "register-description": "发票开错了",
+    })
+    assert response.status_code == 302
+    assert Complaint.objects.get(pk=complaint.pk).status == Status.REGISTERED
+
+
+def test_a_move_with_a_missing_field_stays_on_the_page_with_the_error(client, agent, customer, service_department):
+    complaint = receive(agent, customer)[0]
+    from tests.service.test_workflow import register
+    complaint = register(complaint, agent)
+    client.force_login(agent)
+    response = client.post(f"/complaints/{complaint.pk}/do/reject/", {"reject-version": complaint.version, "reject-reason": ""})
+    assert response.status_code == 422
+    assert Complaint.objects.get(pk=complaint.pk).status == Status.REGISTERED
+
+
+def test_the_manager_sees_the_approve_and_send_back_buttons_the_agent_does_not(client, agent, service_manager, customer, service_department):
+    from tests.service.test_workflow import to_status
+    complaint = to_status(receive(agent, customer)[0], Status.PROPOSED, agent, service_manager, service_department)  # 800 > limit
+    client.force_login(agent)
+    assert "/do/approve/" not in client.get(f"/complaints/{complaint.pk}/").content.decode()
+    client.force_login(service_manager)
+    body = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "/do/approve/" in body and "/do/send_back/" in body
+
+
+def test_a_complaint_outside_the_users_view_is_404(client, agent, other_rep, customer):
+    complaint = receive(agent, customer)[0]
+    client.force_login(other_rep)
+    assert client.get(f"/complaints/{complaint.pk}/").status_code == 404
+    assert client.post(f"/complaints/{complaint.pk}/do/register/", {}).status_code == 404
+
+
+def test_staff_record_a_complaint_for_a_customer(client, agent, customer):
+    client.force_login(agent)
+    response = client.post("/complaints/new/", {"customer": customer.pk, "channel": "visit", "category": "delivery",
+                                                "severity": "medium", "description": "送货晚了三天"})
+    complaint = Complaint.objects.get()
+    assert response.status_code == 302 and complaint.customer == customer and complaint.channel == "visit"
+
+
+def test_the_statistics_page_shows_figures_and_chart_data(client, agent, customer):
+    receive(agent, customer, 3)
+    client.force_login(agent)
+    response = client.get("/complaints/statistics/", HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="chart-by-category"' in body and "Per 1,000 customers" in body
+    assert response.context["figures"]["total"] == 3
