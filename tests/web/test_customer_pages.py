@@ -245,3 +245,33 @@ def test_a_contact_with_a_bad_phone_keeps_the_dialog_open_with_the_error(browser
                                     HTTP_HX_REQUEST="true")
     assert response.context["form"].errors["phone"]
     assert not customer.contacts.exists()
+
+
+def test_setting_the_referring_customer_lists_only_visible_candidates_and_shows_both_directions(browser_as, rep, other_rep):
+    referrer = make_customer(rep, name="李明华")
+    make_customer(other_rep, name="李明")  # invisible to rep: never offered
+    customer = make_customer(rep, name="王芳")
+    client = browser_as(rep)
+    candidates = client.get(f"/customers/{customer.pk}/referral/", {"q": "李明"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "李明华" in candidates and "李明<" not in candidates and "王芳" not in candidates
+    client.post(f"/customers/{customer.pk}/referral/", {"referred_by": referrer.pk}, HTTP_HX_REQUEST="true")
+    customer.refresh_from_db()
+    assert customer.referred_by == referrer
+    assert "王芳" in client.get(f"/customers/{referrer.pk}/").content.decode()  # whom they referred
+    assert "李明华" in client.get(f"/customers/{customer.pk}/").content.decode()  # who referred them
+
+
+def test_an_invisible_customer_cannot_be_named_as_referrer(browser_as, rep, other_rep):
+    hidden = make_customer(other_rep, name="秘密客户")
+    customer = make_customer(rep, name="王芳")
+    response = browser_as(rep).post(f"/customers/{customer.pk}/referral/", {"referred_by": hidden.pk}, HTTP_HX_REQUEST="true")
+    assert response.context["form"].errors["referred_by"]
+    customer.refresh_from_db()
+    assert customer.referred_by is None
+
+
+def test_the_360_page_never_names_a_referring_customer_the_user_may_not_see(browser_as, rep, other_rep):
+    hidden = make_customer(other_rep, name="秘密推荐人")
+    customer = make_customer(rep, name="王芳", referred_by=hidden)
+    body = browser_as(rep).get(f"/customers/{customer.pk}/").content.decode()
+    assert "秘密推荐人" not in body and "do not have access" in body

@@ -334,3 +334,18 @@ class ContactForm(forms.Form):
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=DateInput())
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReferralForm(forms.Form):
+    """Who brought the customer: another (visible) customer, a paid agent or partner, or both."""
+
+    referred_by = forms.ModelChoiceField(label=_("Referred by customer"), queryset=Customer.objects.none(), required=False,
+                                         widget=forms.RadioSelect)
+    referrer = forms.ModelChoiceField(label=_("Referred by agent or partner"), queryset=None, required=False)
+
+    def __init__(self, *args, candidates, **kwargs):
+        from guanxi.customers.models import Referrer
+
+        super().__init__(*args, **kwargs)
+        self.fields["referred_by"].queryset = candidates
+        self.fields["referrer"].queryset = Referrer.objects.filter(is_active=True).order_by("name")

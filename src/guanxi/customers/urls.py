@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/tasks/new/", views.add_task, name="add_task"),
     path("<int:pk>/opportunities/new/", views.add_opportunity, name="add_opportunity"),
     path("<int:pk>/contacts/new/", views.add_contact, name="add_contact"),
+    path("<int:pk>/referral/", views.set_referral, name="set_referral"),
     path("<int:pk>/<str:section>/", views.customer_section, name="section"),
 ]

@@ -24,6 +24,7 @@ from guanxi.customers.forms import (
     CustomerForm,
     InteractionForm,
     OpportunityForm,
+    ReferralForm,
     StateChangeForm,
     TaskForm,
     conflict_rows,
@@ -367,3 +368,47 @@ def add_contact(request, pk):
             return _done(request, customer, _("Contact added."), "contactsChanged", "timelineChanged")
     return _quick_action(request, customer, form=form, title=_("Add a contact"),
                          action_url=reverse("customers:add_contact", args=[pk]), submit_label=_("Add contact"))
+
+
+REFERRAL_CANDIDATES = 10
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_referral(request, pk):
+    """Pick the referring customer by live search (only customers the user may see), or an agent/partner."""
+    from guanxi.customers.search import search_customers
+
+    customer = _editable_customer(request, pk)
+    q = request.GET.get("q", "").strip()[:100]
+    if request.method == "POST":
+        candidates = visible_customers(request.user).exclude(pk=customer.pk)
+    elif q:
+        candidates = search_customers(request.user, q).exclude(pk=customer.pk).order_by("name")
+    else:
+        candidates = visible_customers(request.user).filter(pk=customer.referred_by_id or 0)
+    initial = {"referred_by": customer.referred_by_id, "referrer": customer.referrer_id}
+    form = ReferralForm(request.POST or None, initial=initial, candidates=candidates)
+    if request.method == "GET" and q:
+        form.fields["referred_by"].queryset = candidates[:REFERRAL_CANDIDATES]
+        return render_page(request, "customers/referral.html", {"customer": customer, "form": form}, partial="candidates")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_referral(customer=customer, actor=request.user, referred_by=form.cleaned_data["referred_by"],
+                                  referrer=form.cleaned_data["referrer"])
+        except ValidationError as error:
+            for key, msgs in error.message_dict.items():
+                form.add_error(key if key in form.fields else None, msgs)
+        else:
+            if wants_fragment(request):
+                messages.success(request, _("Referral saved."))
+                response = HttpResponse(status=200)
+                response["HX-Refresh"] = "true"
+                return response
+            messages.success(request, _("Referral saved."))
+            return redirect("customers:detail", pk=customer.pk)
+    if request.method == "POST":
+        form.fields["referred_by"].queryset = candidates.filter(pk=request.POST.get("referred_by") or 0)
+    context = {"customer": customer, "form": form, "title": _("Who referred this customer"),
+               "action_url": reverse("customers:set_referral", args=[pk]), "submit_label": _("Save")}
+    return render_page(request, "customers/referral.html", context, partial="dialog")
