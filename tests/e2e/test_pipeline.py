@@ -98,6 +98,19 @@ def test_dropping_on_lost_asks_why_and_cancelling_puts_the_card_back(open_page, 
     assert deal.stage.is_lost and deal.lost_reason == "预算取消"
 
 
+def test_choosing_lost_in_the_stage_menu_asks_why_and_cancelling_resets_the_menu(open_page, rep, deal):
+    page = open_page(rep)
+    page.goto("/pipeline/")
+    page.get_by_label("Stage of “茶礼团购”").select_option(label="Lost")
+    page.locator(f'[data-deal="{deal.pk}"]').get_by_role("button", name="Move").click()
+    dialog = page.locator("dialog#modal")
+    expect(dialog.get_by_label("Lost reason")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).not_to_be_visible()
+    expect(page.get_by_label("Stage of “茶礼团购”")).to_have_value(str(_stage("Lead").pk))
+    assert Opportunity.objects.get(pk=deal.pk).closed_at is None
+
+
 def test_a_move_after_someone_else_moved_the_card_is_refused_and_the_card_reloaded(open_page, rep, deal, watch):
     page = open_page(rep)
     page.goto("/pipeline/")

@@ -55,6 +55,7 @@
   var viaMenu = false;
   document.addEventListener("htmx:beforeRequest", function (event) {
     viaMenu = !!(event.detail.elt && event.detail.elt.matches && event.detail.elt.matches("form.deal-move"));
+    if (viaMenu && board()) { board().setAttribute("data-pending", "1"); }
   });
   document.addEventListener("pipelineMoved", function (event) {
     var status = document.getElementById("pipeline-status");
@@ -76,7 +77,7 @@
     if (menu) { menu.focus(); }
   });
 
-  // Closing the lost-reason dialog without answering puts a dragged card back.
+  // Closing the lost-reason dialog without answering puts the card (dragged, or its menu) back.
   document.addEventListener("close", function (event) {
     if (event.target.id === "modal" && board() && board().getAttribute("data-pending")) {
       board().removeAttribute("data-pending");
