@@ -135,3 +135,22 @@ def test_a_sales_rep_cannot_open_another_reps_customer(open_page, watch, rep):
     assert response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_text("秘密客户")).to_have_count(0)
+
+
+def test_changing_state_to_lost_asks_for_the_reason_and_records_it_in_the_history(open_page, rep):
+    customer = make_customer(rep, name="周强")
+    page = open_page(rep)
+    page.goto(f"/customers/{customer.pk}/")
+    # When the rep marks the customer lost without saying why
+    page.get_by_role("button", name="Change state").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New state").select_option("lost")
+    dialog.get_by_role("button", name="Change state").click()
+    # Then the dialog asks for the reason
+    expect(dialog.locator("#field-reason .errorlist")).to_be_visible()
+    # When they give one
+    dialog.get_by_label("Reason").fill("转向竞争对手")
+    dialog.get_by_role("button", name="Change state").click()
+    # Then the page shows the new state and the reason in the lifecycle history
+    expect(page.locator(".header-360 .badge")).to_have_text("Lost")
+    expect(page.get_by_role("region", name="Lifecycle")).to_contain_text("转向竞争对手")
