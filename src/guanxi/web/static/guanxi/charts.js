@@ -23,7 +23,18 @@
       base.legend = { bottom: 0, type: "scroll" };
       base.series = [{ name: spec.series_name, type: "pie", radius: ["38%", "66%"], center: ["50%", "44%"],
         label: { formatter: "{b}: {c}" },
-        data: spec.rows.map(function (r) { return { name: r.label, value: Number(r.value) }; }) }];
+        data: spec.rows.map(function (r) {
+          var item = { name: r.label, value: Number(r.value) };
+          if (r.color) { item.itemStyle = { color: r.color }; }
+          return item;
+        }) }];
+      return base;
+    }
+    if (spec.kind === "hbar") {
+      // Long category names (lead sources) read better down the side, largest on top.
+      base.yAxis = { type: "category", data: labels.slice().reverse(), axisLabel: { width: 120, overflow: "truncate", interval: 0 } };
+      base.xAxis = { type: "value", minInterval: 1 };
+      base.series = [{ name: spec.series_name, type: "bar", data: values.slice().reverse() }];
       return base;
     }
     base.xAxis = { type: "category", data: labels, axisLabel: { hideOverlap: true } };
