@@ -9,7 +9,9 @@ templates) for the administrator (sees every customer), the manager `demo` (a de
 and the busiest sales rep. The dashboard is measured uncached (its per-user cache is cleared
 before every request) so the figure is the worst case a user meets once a minute.
 
-p50/p95 in milliseconds and SQL queries per request.
+p50/p95 in milliseconds and SQL queries per request. On PostgreSQL, compare with
+PGOPTIONS="-c jit=off": the planner over-estimates the correlated credit-limit query and JIT
+compilation then costs ~0.7 s per request (measured 2026-11-24).
 """
 
 from __future__ import annotations
