@@ -11,6 +11,7 @@ from django.utils import timezone
 from guanxi.customers.models import State
 from guanxi.engagement import services as engagement
 from guanxi.sales import services as sales
+from guanxi.sales.models import PipelineStage
 from guanxi.web.dashboard import dashboard_figures
 from tests.factories import make_customer
 
@@ -53,6 +54,13 @@ def test_kpis_count_only_what_the_user_may_see(rep, other_rep, tea):
     assert figures.pipeline_total == Decimal("3000.00")
     assert figures.pipeline_weighted == Decimal("300.00")  # Lead stage: 10 %
     assert figures.revenue_by_month[-1][1] == Decimal("400.00") and len(figures.revenue_by_month) == 12
+
+
+def test_weighted_pipeline_keeps_its_cents(rep):
+    customer = make_customer(rep, name="整数金额客户")
+    qualified = PipelineStage.objects.get(name="Qualified")  # 25 %
+    sales.create_opportunity(customer=customer, title="整数", actor=rep, amount=Decimal("2477.00"), stage=qualified)
+    assert dashboard_figures(rep).pipeline_weighted == Decimal("619.25")
 
 
 def test_overdue_tasks_and_customers_over_their_credit_limit(rep, tea):

@@ -76,6 +76,14 @@ def test_pipeline_shows_totals_and_weighted_amount_per_stage(browser_as, rep):
     assert "200.00" in body
 
 
+def test_weighted_amounts_keep_their_cents_on_every_database(browser_as, rep):
+    # Given a deal of 2,477.00 in Qualified (25 %): SQLite stores the amount as the integer 2477
+    customer = make_customer(rep, name="整数金额客户")
+    sales.create_opportunity(customer=customer, title="整数", actor=rep, amount=Decimal("2477.00"), stage=_stage("Qualified"))
+    # Then its weighted amount is 619.25, not the 619 of integer division
+    assert "619.25" in browser_as(rep).get("/pipeline/").content.decode()
+
+
 def test_pipeline_shows_only_visible_deals_and_filters_by_owner(browser_as, rep, other_rep):
     _deals(rep, 1, prefix="我的")
     _deals(other_rep, 1, prefix="别人的")

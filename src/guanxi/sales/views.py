@@ -30,7 +30,7 @@ from guanxi.customers.search import search_customers
 from guanxi.sales import selectors, services
 from guanxi.sales.models import Opportunity, Order, Payment, PipelineStage, ProductCategory
 from guanxi.core.pagination import COUNT_CAP
-from guanxi.web.dashboard import cached_if_slow, customers_over_credit_limit
+from guanxi.web.dashboard import cached_if_slow, customers_over_credit_limit, pipeline_sums
 from guanxi.web.htmx import render_page, wants_fragment
 from guanxi.web.paging import PAGE_SIZE, Page, page_number, paginate
 
@@ -90,11 +90,7 @@ def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
     deals = selectors.opportunities_for(user, owner=owner, is_open=True)
     if team is not None:
         deals = deals.filter(owner__team_id=team)
-    weighted = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=MONEY)
-    totals = {
-        row["stage_id"]: row
-        for row in deals.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"), weighted=Sum(weighted))
-    }
+    totals = pipeline_sums(deals)
     # Rank on a narrow projection (id, stage, date), then load only the cards shown: ranking the
     # joined rows costs 4× more on a firm-wide board (bench/workspaces.py).
     shown_ids = list(
@@ -104,8 +100,8 @@ def _board(user, *, owner: int | None, team: int | None) -> list[dict]:
     )
     cards: dict[int, list] = {}
     # The ids come from the visible deals; filtering them by visibility again costs a second scan.
-    shown = Opportunity.objects.select_related("stage", "customer", "owner").filter(pk__in=shown_ids)
-    for deal in sorted(shown, key=lambda d: (d.expected_close is None, d.expected_close or datetime.date.min, -d.pk)):
+    loaded = Opportunity.objects.select_related("stage", "customer", "owner").filter(pk__in=shown_ids)
+    for deal in sorted(loaded, key=lambda d: (d.expected_close is None, d.expected_close or datetime.date.min, -d.pk)):
         cards.setdefault(deal.stage_id, []).append(deal)
     columns = []
     for stage in stages:

@@ -11,7 +11,7 @@ take long to compute (a big scope), they are cached per user for a minute.
 import datetime
 import time
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -39,6 +39,21 @@ STATE_COLOURS = {State.NON: "#8a94a6", State.POTENTIAL: "#1d5fbf", State.TARGET:
 def _cents(value) -> Decimal:
     """SQLite sums come back as Decimal('400'); money shows two places."""
     return (value or ZERO).quantize(CENT)
+
+
+def pipeline_sums(deals) -> dict[int, dict]:
+    """Per stage id: count, total and weighted amount (Σ amount × probability ÷ 100, rounded once).
+
+    The division by 100 happens here, on Decimals: SQLite stores 2477.00 as the integer 2477,
+    and 2477 * 25 / 100 in SQL is integer division — 619, not 619.25.
+    """
+    points = ExpressionWrapper(F("amount") * F("probability"), output_field=MONEY)
+    rows = deals.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"), points=Sum(points))
+    return {
+        row["stage_id"]: {"n": row["n"], "total": _cents(row["total"]),
+                          "weighted": (_cents(row["points"]) / 100).quantize(CENT, rounding=ROUND_HALF_UP)}
+        for row in rows
+    }
 
 
 def customers_over_credit_limit(user: User):
@@ -114,12 +129,8 @@ def dashboard_figures(user: User, *, today: datetime.date | None = None) -> Dash
     previous = _month_start(today, 1)
     revenue_last_month = monthly.get((previous.year, previous.month), ZERO)
 
-    weighted = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=MONEY)
-    open_deals = visible_related(user, Opportunity.objects.filter(closed_at__isnull=True)).order_by()
-    by_stage = [
-        (row["stage_id"], _cents(row["total"]), _cents(row["weighted"]), row["n"])
-        for row in open_deals.values("stage_id").annotate(total=Sum("amount"), weighted=Sum(weighted), n=Count("pk"))
-    ]
+    open_deals = visible_related(user, Opportunity.objects.filter(closed_at__isnull=True))
+    by_stage = [(stage_id, row["total"], row["weighted"], row["n"]) for stage_id, row in pipeline_sums(open_deals).items()]
     overdue, overdue_capped = capped_count(tasks_for(user, mine=True, due="overdue"))
     over_limit, over_limit_capped = capped_count(customers_over_credit_limit(user), 1000)
     total = sum(by_state.values())
