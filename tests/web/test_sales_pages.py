@@ -342,3 +342,13 @@ def test_a_read_only_analyst_sees_the_pipeline_and_orders_but_cannot_change_them
     orders = client.get("/orders/").content.decode()
     assert "李明华" in orders and "/orders/new/" not in orders
     assert client.get("/orders/new/").status_code == 403
+
+
+def test_in_chinese_the_lost_stage_reads_as_a_lost_deal_not_a_lost_customer(rep):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(rep)
+    body = client.get("/pipeline/").content.decode()
+    assert "输单" in body and "赢单" in body
+    assert "流失客户" not in body

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.accounts.models import Role, Team, User
@@ -39,6 +39,20 @@ PICKER_LIMIT = 20
 PRODUCT_CHOICES_LIMIT = 1000
 FILTER_USER_LIMIT = 500
 MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+# The default stages (sales migration 0002) in the catalogue, with a context: "Lost" as a
+# stage is a lost deal (输单), not a lost customer (流失客户).
+DEFAULT_STAGE_NAMES = (
+    pgettext_lazy("pipeline stage", "Lead"), pgettext_lazy("pipeline stage", "Qualified"),
+    pgettext_lazy("pipeline stage", "Proposal"), pgettext_lazy("pipeline stage", "Negotiation"),
+    pgettext_lazy("pipeline stage", "Won"), pgettext_lazy("pipeline stage", "Lost"),
+)
+
+
+def stage_label(stage: PipelineStage) -> str:
+    """A stage's name in the user's language (names an administrator typed stay as typed)."""
+    return pgettext("pipeline stage", stage.name)
 
 
 def _int_or_none(raw):
@@ -167,13 +181,13 @@ def move_opportunity(request, pk):
     except StaleVersion as stale:
         current = stale.current
         message = _("Someone else changed “%(title)s” first; it is now in %(stage)s. Check it and move it again.") % {
-            "title": current.title, "stage": _(current.stage.name)}
+            "title": current.title, "stage": stage_label(current.stage)}
         return _move_refused(request, filters, current, message, status=409)
     except ValidationError as error:
         return _move_refused(request, filters, deal, " ".join(_service_errors(error)), status=422)
     except PermissionDenied:
         return _move_refused(request, filters, deal, _("You may not change this opportunity."), status=403)
-    message = _("Moved “%(title)s” to %(stage)s.") % {"title": deal.title, "stage": _(stage.name)}
+    message = _("Moved “%(title)s” to %(stage)s.") % {"title": deal.title, "stage": stage_label(stage)}
     if request.htmx:
         return _board_response(request, filters, moved=deal.pk, message=message)
     messages.success(request, message)

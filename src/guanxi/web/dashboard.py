@@ -175,12 +175,13 @@ def _change(this: Decimal, last: Decimal) -> Decimal | None:
 def dashboard(request):
     """KPIs and four charts (data in json_script, drawn by charts.js, each with a table fallback)."""
     from guanxi.sales.selectors import pipeline_stages
+    from guanxi.sales.views import stage_label
 
     figures = cached_dashboard_figures(request.user)
     stages = {s.pk: s for s in pipeline_stages()}
     revenue = [{"label": m.strftime("%Y-%m"), "value": str(v)} for m, v in figures.revenue_by_month]
     pipeline = [
-        {"label": _(stages[pk].name) if pk in stages else "?", "value": str(total), "weighted": str(weighted), "count": n,
+        {"label": stage_label(stages[pk]) if pk in stages else "?", "value": str(total), "weighted": str(weighted), "count": n,
          "position": stages[pk].position if pk in stages else 0}
         for pk, total, weighted, n in figures.pipeline_by_stage
     ]
