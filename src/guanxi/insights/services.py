@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,27 +115,60 @@ def _money(value: float | None) -> Decimal | None:
     return Decimal(repr(round(float(value), 2))).quantize(scoring.CENT)
 
 
-def _score_rows(run: ScoringRun, scores: scoring.Scores, start: int, stop: int) -> list[CustomerScore]:
+SCORE_COLUMNS = (
+    "run_id", "customer_id", "recency_score", "frequency_score", "monetary_score", "rfm_cell", "value_segment",
+    "behaviour_segment", "grade", "stage", "spend_tier", "orders", "revenue", "margin", "cost_to_serve", "profit",
+    "spend_12m", "first_order_on", "last_order_on", "frequency", "recency_days", "age_days", "p_alive",
+    "expected_purchases_90d", "clv",
+)
+CUSTOMER, GRADE = SCORE_COLUMNS.index("customer_id"), SCORE_COLUMNS.index("grade")
+HISTORY_COLUMNS = ("customer_id", "from_grade", "grade", "run_id", "on")
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """COPY on PostgreSQL, one prepared INSERT for many rows elsewhere: bulk_create splits 5,000 wide
+    rows into hundreds of statements under SQLite's parameter limit, and builds an instance per row."""
+    if not rows:
+        return
+    names = [model._meta.get_field(c.removesuffix("_id")).column for c in columns]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join(['%s'] * len(names))})")
+    if connection.vendor == "postgresql":  # COPY: one stream instead of a round trip per row
+        table = quote(model._meta.db_table)
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if connection.vendor == "sqlite":  # the sqlite3 driver wants text for dates and decimals
+        rows = [tuple(v.isoformat() if isinstance(v, datetime.date) else str(v) if isinstance(v, Decimal) else v
+                      for v in row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _score_rows(run: ScoringRun, scores: scoring.Scores, start: int, stop: int) -> list[tuple]:
+    """CustomerScore rows (SCORE_COLUMNS order) for customers start..stop."""
     t, r, c = scores.totals, scores.rfm, scores.clv
+    cents, day = scoring.from_cents, scoring.from_day_number
     rows = []
     for i in range(start, stop):
         j = int(scores.clv_index[i])
         has = c is not None and j >= 0
-        rows.append(CustomerScore(
-            run_id=run.pk, customer_id=int(t.customer_ids[i]),
-            recency_score=int(r.recency[i]), frequency_score=int(r.frequency[i]), monetary_score=int(r.monetary[i]),
-            rfm_cell=int(r.cell[i]), value_segment=str(scores.value_segment[i]),
-            behaviour_segment=str(scores.behaviour_segment[i]), grade=str(scores.grade[i]), stage=str(scores.stage[i]),
-            spend_tier=scores.spend_tier[i], orders=int(t.orders[i]), revenue=t.revenue[i], margin=t.margin[i],
-            cost_to_serve=t.expenses[i], profit=t.margin[i] - t.expenses[i], spend_12m=t.spend_12m[i],
-            first_order_on=np.datetime64(int(t.first_day[i]), "D").item(),
-            last_order_on=np.datetime64(int(t.last_day[i]), "D").item(),
-            frequency=int(c.frequency[j]) if has else None,
-            recency_days=float(c.recency[j]) if has else None,
-            age_days=float(c.T[j]) if has else None,
-            p_alive=float(c.p_alive[j]) if has and c.p_alive is not None else None,
-            expected_purchases_90d=float(c.expected_purchases[j]) if has and c.expected_purchases is not None else None,
-            clv=_money(c.clv[j]) if has and c.clv is not None else None,
+        rows.append((
+            run.pk, int(t.customer_ids[i]), int(r.recency[i]), int(r.frequency[i]), int(r.monetary[i]), int(r.cell[i]),
+            str(scores.value_segment[i]), str(scores.behaviour_segment[i]), str(scores.grade[i]), str(scores.stage[i]),
+            str(scores.spend_tier[i]), int(t.orders[i]), cents(t.revenue_cents[i]), cents(t.margin_cents[i]),
+            cents(t.expense_cents[i]), cents(t.margin_cents[i] - t.expense_cents[i]), cents(t.spend_12m_cents[i]),
+            day(t.first_day[i]), day(t.last_day[i]),
+            int(c.frequency[j]) if has else None,
+            float(c.recency[j]) if has else None,
+            float(c.T[j]) if has else None,
+            float(c.p_alive[j]) if has and c.p_alive is not None else None,
+            float(c.expected_purchases[j]) if has and c.expected_purchases is not None else None,
+            _money(c.clv[j]) if has and c.clv is not None else None,
         ))
     return rows
 
@@ -164,8 +197,8 @@ def run_scoring(*, as_of: datetime.date | None = None, actor: User | None = None
 def _score(run: ScoringRun, report: _Reporter) -> ScoringRun:
     params, as_of = run.parameters, run.as_of
     report(_("Reading orders"), 0, 1, percent=1, force=True)
-    totals = scoring.load_totals(as_of, bad_debt_days=params["bad_debt_days"])
-    log = scoring.load_order_log(as_of)
+    log = scoring.load_order_log(as_of, bad_debt_days=params["bad_debt_days"])
+    totals = scoring.customer_totals(log, as_of)
     n = len(totals.customer_ids)
     report(_("Fitting models"), 0, n, percent=20, force=True)
     tiers = list(SpendTier.objects.order_by("-min_annual_spend").values_list("key", "min_annual_spend"))
@@ -175,14 +208,11 @@ def _score(run: ScoringRun, report: _Reporter) -> ScoringRun:
     for start in range(0, n, BATCH):
         stop = min(start + BATCH, n)
         rows = _score_rows(run, scores, start, stop)
-        moves = [
-            GradeHistory(customer_id=row.customer_id, from_grade=old_grades.get(row.customer_id, ""), grade=row.grade,
-                         run_id=run.pk, on=as_of)
-            for row in rows if old_grades.get(row.customer_id) != row.grade
-        ]
+        moves = [(row[CUSTOMER], old_grades.get(row[CUSTOMER], ""), row[GRADE], run.pk, as_of)
+                 for row in rows if old_grades.get(row[CUSTOMER]) != row[GRADE]]
         with transaction.atomic():
-            CustomerScore.objects.bulk_create(rows)
-            GradeHistory.objects.bulk_create(moves)
+            _insert(CustomerScore, SCORE_COLUMNS, rows)
+            _insert(GradeHistory, HISTORY_COLUMNS, moves)
         report(_("Writing scores"), stop, n, percent=30 + int(69 * stop / n))
     fitted = scores.clv.fitted if scores is not None and scores.clv is not None else {"skipped": "no repeatable purchases"}
     with transaction.atomic():
