@@ -194,6 +194,12 @@ class Complaint(TimeStamped, Versioned):
         return self.reference
 
     @property
+    def channel_label(self) -> str:
+        from guanxi.engagement.models import Channel
+
+        return dict(Channel.choices).get(self.channel, self.channel)
+
+    @property
     def is_open(self) -> bool:
         from guanxi.service.workflow import OPEN_STATUSES
 

@@ -64,10 +64,21 @@ def first_response_times(user: User, *, since: datetime.datetime) -> dict:
     return {**_summary(answered), "enquiries": len(rows), "unanswered": len(rows) - len(answered)}
 
 
+def complaint_customers(user: User):
+    """The customers the complaints are counted against: all of them for those who see every complaint."""
+    from guanxi.accounts.models import Role
+    from guanxi.core.visibility import sees_all_customers
+    from guanxi.customers.models import Customer
+
+    if sees_all_customers(user) or (user.is_active and user.role == Role.MANAGER):
+        return Customer.objects.all()
+    return visible_customers(user)
+
+
 def _retention(user: User, complaints, now: datetime.datetime) -> dict:
     """Share of buyers who bought again after a reference date: the resolution date for resolved
     complainers, a fixed date RETENTION_REFERENCE_DAYS ago for customers who never complained."""
-    customers = visible_customers(user)
+    customers = complaint_customers(user)
     resolved = list(complaints.filter(resolved_at__isnull=False, customer__isnull=False)
                     .values("customer_id").annotate(at=Min("resolved_at")).values_list("customer_id", "at")[:MAX_ROWS])
     kept = 0
@@ -97,7 +108,7 @@ def complaint_statistics(user: User, *, days: int = 365, now: datetime.datetime 
     ratings = [r[5] for r in rows if r[5]]
     notified = complaints.filter(Exists(ComplaintStep.objects.filter(complaint_id=OuterRef("pk"), action="notify_customer"))).count()
     reopened = sum(1 for r in rows if r[4])
-    customer_count = visible_customers(user).count()
+    customer_count = complaint_customers(user).count()
     complainers = len({r[6] for r in rows if r[6]})
     months: dict[str, int] = {}
     for r in rows:

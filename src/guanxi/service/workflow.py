@@ -63,18 +63,18 @@ def can(action: str, status: str) -> bool:
 
 # IANA (Identify, Assess, Negotiate, Action): what the agent should be doing at each step.
 IANA = {
-    Status.RECEIVED: ("identify", _("Identify: listen without interrupting, thank the customer, restate the problem in their words and write down the facts.")),
-    Status.REGISTERED: ("identify", _("Identify: is this a real complaint about us? Check the order, the product and what was promised.")),
-    Status.ACCEPTED: ("assess", _("Assess: who owns this? Hand it to the department that can fix the cause, not just the symptom.")),
-    Status.ASSIGNED: ("assess", _("Assess: find the root cause. Was it the product or the service, the firm or the customer?")),
-    Status.REOPENED: ("assess", _("Assess again: the customer was not satisfied. Ask what is still wrong before proposing anything new.")),
-    Status.ANALYSED: ("negotiate", _("Negotiate: propose what the customer asked for where you can. Small remedies you may approve yourself.")),
-    Status.PROPOSED: ("negotiate", _("Negotiate: the manager decides; if sent back, rework the proposal with the customer's wishes in mind.")),
-    Status.APPROVED: ("action", _("Action: carry the solution out now, as promised — speed matters more than anything else.")),
-    Status.CARRIED_OUT: ("action", _("Action: tell the customer what was done and ask whether they are satisfied.")),
-    Status.NOTIFIED: ("action", _("Action: record the customer's answer; an unsatisfied customer reopens the case.")),
-    Status.RESOLVED: ("action", _("Action: hold the responsible person to account so it does not happen again.")),
-    Status.ACCOUNTED: ("action", _("Action: review the case: what did we learn, what should change?")),
-    Status.EVALUATED: ("action", _("Action: archive the case with its forms.")),
+    Status.RECEIVED: ("identify", _("Listen without interrupting, thank the customer, restate the problem in their words and write down the facts.")),
+    Status.REGISTERED: ("identify", _("Is this a real complaint about us? Check the order, the product and what was promised.")),
+    Status.ACCEPTED: ("assess", _("Who owns this? Hand it to the department that can fix the cause, not just the symptom.")),
+    Status.ASSIGNED: ("assess", _("Find the root cause. Was it the product or the service, the firm or the customer?")),
+    Status.REOPENED: ("assess", _("The customer was not satisfied. Ask what is still wrong before proposing anything new.")),
+    Status.ANALYSED: ("negotiate", _("Propose what the customer asked for where you can. Small remedies you may approve yourself.")),
+    Status.PROPOSED: ("negotiate", _("The manager decides; if sent back, rework the proposal with the customer's wishes in mind.")),
+    Status.APPROVED: ("action", _("Carry the solution out now, as promised — speed matters more than anything else.")),
+    Status.CARRIED_OUT: ("action", _("Tell the customer what was done and ask whether they are satisfied.")),
+    Status.NOTIFIED: ("action", _("Record the customer's answer; an unsatisfied customer reopens the case.")),
+    Status.RESOLVED: ("action", _("Hold the responsible person to account so it does not happen again.")),
+    Status.ACCOUNTED: ("action", _("Review the case: what did we learn, what should change?")),
+    Status.EVALUATED: ("action", _("Archive the case with its forms.")),
 }
 IANA_LABELS = {"identify": _("Identify"), "assess": _("Assess"), "negotiate": _("Negotiate"), "action": _("Action")}
