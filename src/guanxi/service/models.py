@@ -118,7 +118,7 @@ class SlaPolicy(TimeStamped):
     acknowledge_hours = models.PositiveIntegerField(_("acknowledge within (business hours)"))
     resolve_hours = models.PositiveIntegerField(_("resolve within (business hours)"))
     warn_at_percent = models.PositiveSmallIntegerField(
-        _("escalate when this % of the time is used"), default=80,
+        _("escalate at this percentage of the time used"), default=80,
     )
 
     class Meta:
