@@ -5,8 +5,8 @@ did it. Scoring writes its rows in 5,000-row transactions and becomes current in
 transaction at the end (DESIGN.md pitfall 10).
 """
 
+import dataclasses
 import datetime
-import logging
 import os
 import socket
 import time
@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import Role, User
+from guanxi.core.visibility import is_read_only
+from guanxi.customers.models import Customer
 from guanxi.insights import scoring
-from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, SpendTier
-
-logger = logging.getLogger(__name__)
+from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, SpendTier, Warning
 
 BATCH = 5_000
 KEEP_RUNS = 3  # runs whose scores are kept (the current one and two before, for comparisons)
@@ -233,3 +233,113 @@ def _prune_old_runs() -> None:
                 .values_list("pk", flat=True)[:KEEP_RUNS])
     old = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).exclude(pk__in=keep).values_list("pk", flat=True)
     CustomerScore.objects.filter(run_id__in=list(old)).delete()
+
+
+# --- Early warnings -------------------------------------------------------------------------------
+
+
+def evaluate_warnings(*, as_of: datetime.date | None = None, kinds: list[str] | None = None) -> dict[str, int]:
+    """Run the enabled evaluators; new warnings are inserted once (the (kind, key) constraint makes
+    reruns no-ops). Returns how many new warnings each kind raised."""
+    from guanxi.insights.early_warnings import EVALUATORS, rule_parameters
+
+    as_of = as_of or timezone.localdate()
+    raised = {}
+    for kind, evaluate in EVALUATORS.items():
+        if kinds is not None and kind not in kinds:
+            continue
+        params = rule_parameters(kind)
+        if params is None:
+            continue
+        found = evaluate(as_of, params)
+        with transaction.atomic():
+            before = Warning.objects.filter(kind=kind).count()
+            for start in range(0, len(found), BATCH):
+                Warning.objects.bulk_create(found[start:start + BATCH], ignore_conflicts=True)
+            raised[str(kind)] = Warning.objects.filter(kind=kind).count() - before
+    return raised
+
+
+def _handle_warning(warning: Warning, actor: User, note: str) -> str:
+    from guanxi.insights.selectors import visible_warnings
+
+    if not visible_warnings(actor).filter(pk=warning.pk).exists():
+        raise Warning.DoesNotExist
+    if is_read_only(actor):
+        raise PermissionDenied(_("Read-only roles cannot handle warnings."))
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("Keep the note under 2,000 characters.")})
+    return note
+
+
+def _append_note(warning: Warning, actor: User, note: str) -> str:
+    if not note:
+        return warning.note
+    line = f"[{timezone.localtime():%Y-%m-%d %H:%M} {actor.username}] {note}"
+    return f"{warning.note}\n{line}".strip()
+
+
+def acknowledge_warning(*, warning: Warning, actor: User, note: str = "") -> Warning:
+    """Someone has seen the warning and is on it."""
+    note = _handle_warning(warning, actor, note)
+    if warning.status != Warning.Status.OPEN:
+        raise ValidationError({"status": _("Only an open warning can be acknowledged.")})
+    with transaction.atomic():
+        updated = Warning.objects.filter(pk=warning.pk, status=Warning.Status.OPEN).update(
+            status=Warning.Status.ACKNOWLEDGED, acknowledged_by=actor, acknowledged_at=timezone.now(),
+            note=_append_note(warning, actor, note), updated_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError({"status": _("Someone else handled this warning meanwhile.")})
+    warning.refresh_from_db()
+    return warning
+
+
+def resolve_warning(*, warning: Warning, actor: User, note: str) -> Warning:
+    """Close the warning, saying what was done (the note is required)."""
+    note = _handle_warning(warning, actor, note)
+    if not note:
+        raise ValidationError({"note": _("Say how the warning was resolved.")})
+    if warning.status == Warning.Status.RESOLVED:
+        raise ValidationError({"status": _("The warning is already resolved.")})
+    with transaction.atomic():
+        Warning.objects.filter(pk=warning.pk).update(
+            status=Warning.Status.RESOLVED, resolved_by=actor, resolved_at=timezone.now(),
+            note=_append_note(warning, actor, note), updated_at=timezone.now(),
+        )
+    warning.refresh_from_db()
+    return warning
+
+
+# --- Credit ------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditCheck:
+    receivable: Decimal
+    credit_limit: Decimal
+    extra_amount: Decimal
+
+    @property
+    def exceeds(self) -> bool:
+        """Strictly above a granted limit (a limit of 0 means none was granted)."""
+        return self.credit_limit > 0 and self.receivable + self.extra_amount > self.credit_limit
+
+    @property
+    def available(self) -> Decimal:
+        return max(self.credit_limit - self.receivable, Decimal("0.00"))
+
+
+def check_credit(*, customer: Customer, extra_amount: Decimal = Decimal("0.00")) -> CreditCheck:
+    """Would receivables plus `extra_amount` (a new order) go over the credit limit? The order flow
+    calls this inside its transaction: the customer row is locked first (PostgreSQL; SQLite's
+    IMMEDIATE transaction serialises), so two concurrent orders cannot both squeeze under the limit."""
+    from guanxi.insights.early_warnings import receivables_by_customer
+
+    if not isinstance(extra_amount, Decimal) or not extra_amount.is_finite() or extra_amount < 0:
+        raise ValidationError({"extra_amount": _("Enter an amount of zero or more.")})
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().filter(pk=customer.pk).values_list("credit_limit", flat=True).get()
+        receivable = receivables_by_customer(Customer.objects.filter(pk=customer.pk)).values_list("receivable", flat=True).get()
+    return CreditCheck(receivable=receivable.quantize(scoring.CENT), credit_limit=locked, extra_amount=extra_amount)
