@@ -70,3 +70,32 @@ class BacklogItemAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "status", "product", "created_at")
     list_filter = ("kind", "status")
     raw_id_fields = ("product",)
+
+
+from guanxi.service.models import KnowledgeArticle, ServiceTicket, TicketPart, Warranty  # noqa: E402
+
+
+class PartInline(admin.TabularInline):
+    model = TicketPart
+    extra = 0
+
+
+@admin.register(ServiceTicket)
+class ServiceTicketAdmin(ReadOnly):
+    list_display = ("__str__", "kind", "status", "customer", "technician", "partner", "visit_at", "completed_at")
+    list_filter = ("kind", "status")
+    raw_id_fields = ("customer", "order_line")
+    inlines = [PartInline]
+
+
+@admin.register(Warranty)
+class WarrantyAdmin(ReadOnly):
+    list_display = ("product", "customer", "starts_on", "ends_on", "reminded_at")
+    raw_id_fields = ("customer", "order_line")
+    date_hierarchy = "ends_on"
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(ReadOnly):
+    list_display = ("question", "product", "is_published", "updated_at")
+    search_fields = ("question", "answer", "keywords")

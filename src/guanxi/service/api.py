@@ -244,3 +244,100 @@ def record_dissatisfaction(request, payload: DissatisfactionIn):
     with forbidden_as_403():
         record = services.record_dissatisfaction(customer=customer, actor=request.auth, **data)
     return Status(201, record)
+
+
+# --- After-sales service ---------------------------------------------------------------------------
+
+class TicketOut(Schema):
+    id: int
+    kind: str
+    status: str
+    customer: Ref
+    order_line_id: int | None
+    description: str
+    technician: UserRef | None
+    partner_id: int | None
+    visit_at: datetime.datetime | None
+    visit_address: str
+    resolution: str
+    completed_at: datetime.datetime | None
+    version: int
+
+
+class TicketIn(Schema):
+    customer: Id
+    kind: Choice
+    description: Text(10_000, min_length=1)
+    order_line: Id | None = None
+    technician: Id | None = None
+    partner: Id | None = None
+
+
+class VisitIn(Schema):
+    version: Version
+    visit_at: datetime.datetime
+    address: Text(300) = ""
+
+
+class CompleteIn(Schema):
+    version: Version
+    resolution: Text(10_000, min_length=1)
+
+
+class ArticleOut(Schema):
+    id: int
+    question: str
+    answer: str
+    keywords: str
+    product_id: int | None
+
+
+def _ticket(user, pk):
+    return selectors.service_tickets(user).get(pk=pk)
+
+
+@router.get("/service-tickets", response=list[TicketOut])
+def list_tickets(request, customer: Id | None = None, status: Choice | None = None,
+                 limit: Annotated[int, Field(ge=1, le=500)] = 50):
+    return list(selectors.service_tickets(request.auth, customer=customer, status=status)[:limit])
+
+
+@router.post("/service-tickets", response={201: TicketOut})
+def open_ticket(request, payload: TicketIn):
+    from guanxi.customers.models import Referrer
+    from guanxi.sales.models import OrderLine
+
+    data = payload.dict()
+    customer = customer_in_view(request.auth, data.pop("customer"))
+    line_id = data.pop("order_line")
+    line = OrderLine.objects.filter(pk=line_id).select_related("order").first() if line_id else None
+    if payload.order_line and line is None:
+        raise ValidationError({"order_line": _("Unknown order line.")})
+    partner = Referrer.objects.filter(pk=payload.partner).first() if payload.partner else None
+    if payload.partner and partner is None:
+        raise ValidationError({"partner": _("Unknown partner.")})
+    data.pop("partner")
+    technician = user_or_422(data.pop("technician"), "technician")
+    with forbidden_as_403():
+        ticket = services.open_service_ticket(customer=customer, actor=request.auth, order_line=line, technician=technician,
+                                              partner=partner, **data)
+    return Status(201, ticket)
+
+
+@router.post("/service-tickets/{ticket_id}/visit", response=TicketOut)
+def schedule_visit(request, ticket_id: Id, payload: VisitIn):
+    with forbidden_as_403():
+        return services.schedule_visit(ticket=_ticket(request.auth, ticket_id), actor=request.auth, expected_version=payload.version,
+                                       visit_at=payload.visit_at, address=payload.address)
+
+
+@router.post("/service-tickets/{ticket_id}/complete", response=TicketOut)
+def complete_ticket(request, ticket_id: Id, payload: CompleteIn):
+    with forbidden_as_403():
+        return services.complete_service_ticket(ticket=_ticket(request.auth, ticket_id), actor=request.auth,
+                                                expected_version=payload.version, resolution=payload.resolution)
+
+
+@router.get("/knowledge-base", response=list[ArticleOut])
+def search_knowledge_base(request, q: Text(100) = ""):
+    return list(selectors.search_articles(q))

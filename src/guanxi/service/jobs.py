@@ -14,3 +14,8 @@ def escalate(period: datetime.datetime) -> None:
 @periodic("service.complaint_digest", daily_at=datetime.time(8, 0), catch_up=1)
 def digest(period: datetime.datetime) -> None:
     services.send_complaint_digest(now=period)
+
+
+@periodic("service.warranty_reminders", daily_at=datetime.time(9, 0), catch_up=1)
+def warranty_reminders(period: datetime.datetime) -> None:
+    services.remind_expiring_warranties()

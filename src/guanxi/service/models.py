@@ -284,3 +284,92 @@ class ComplaintSequence(models.Model):
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+# --- After-sales service (大服务): tickets, visits, parts, warranties, knowledge base ---------------
+
+class ServiceTicket(TimeStamped, Versioned):
+    """Delivery, installation, commissioning, repair or training for a customer, by own staff or a partner."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", _("Delivery")
+        INSTALLATION = "installation", _("Installation")
+        COMMISSIONING = "commissioning", _("Commissioning")
+        REPAIR = "repair", _("Repair")
+        TRAINING = "training", _("Training")
+
+    class TicketStatus(models.TextChoices):
+        OPEN = "open", _("Open")
+        SCHEDULED = "scheduled", _("Visit scheduled")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="service_tickets")
+    order_line = models.ForeignKey("sales.OrderLine", verbose_name=_("order line"), null=True, blank=True, on_delete=models.SET_NULL, related_name="service_tickets")
+    description = models.TextField(_("description"))
+    technician = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("technician (own staff)"), null=True, blank=True, on_delete=models.SET_NULL, related_name="service_tickets")
+    partner = models.ForeignKey("customers.Referrer", verbose_name=_("partner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="service_tickets")
+    visit_at = models.DateTimeField(_("on-site visit"), null=True, blank=True)
+    visit_address = models.CharField(_("visit address"), max_length=300, blank=True)
+    resolution = models.TextField(_("what was done"), blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("service ticket")
+        verbose_name_plural = _("service tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"]), models.Index(fields=["status", "visit_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class TicketPart(models.Model):
+    ticket = models.ForeignKey(ServiceTicket, on_delete=models.CASCADE, related_name="parts")
+    product = models.ForeignKey("sales.Product", verbose_name=_("part"), null=True, blank=True, on_delete=models.PROTECT)
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=1)
+    unit_cost = money_field(verbose_name=_("unit cost"))
+
+    class Meta:
+        verbose_name = _("part used")
+        verbose_name_plural = _("parts used")
+
+
+class Warranty(TimeStamped):
+    """The warranty of one order line; a reminder goes out once before it ends."""
+
+    order_line = models.OneToOneField("sales.OrderLine", verbose_name=_("order line"), on_delete=models.CASCADE, related_name="warranty")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="warranties")
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="warranties")
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"))
+    reminded_at = models.DateTimeField(_("expiry reminder sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("warranty")
+        verbose_name_plural = _("warranties")
+        ordering = ["ends_on"]
+        indexes = [models.Index(fields=["ends_on", "reminded_at"])]
+
+
+class KnowledgeArticle(TimeStamped, Versioned):
+    """An answer shared by every channel, so every customer hears the same one."""
+
+    question = models.CharField(_("question"), max_length=300)
+    answer = models.TextField(_("answer"))
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), null=True, blank=True, on_delete=models.SET_NULL)
+    is_published = models.BooleanField(_("published"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("knowledge base article")
+        verbose_name_plural = _("knowledge base articles")
+        ordering = ["question"]
+
+    def __str__(self):
+        return self.question

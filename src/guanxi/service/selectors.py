@@ -90,3 +90,25 @@ def complaint_emails(complaint: Complaint) -> QuerySet:
     from guanxi.messaging.models import OutboundEmail
 
     return OutboundEmail.objects.filter(about=f"complaint:{complaint.pk}").only("created_at", "subject", "status").order_by("created_at")
+
+
+def service_tickets(user: User, *, customer: int | None = None, status: str | None = None) -> QuerySet:
+    from guanxi.core.visibility import visible_related
+    from guanxi.service.models import ServiceTicket
+
+    queryset = visible_related(user, ServiceTicket.objects.all()).select_related("customer", "technician", "partner")
+    if customer:
+        queryset = queryset.filter(customer_id=customer)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def search_articles(q: str, *, limit: int = 20) -> QuerySet:
+    """Knowledge-base answers whose question, answer or keywords contain every word of `q`."""
+    from guanxi.service.models import KnowledgeArticle
+
+    queryset = KnowledgeArticle.objects.filter(is_published=True)
+    for word in (q or "").split()[:5]:
+        queryset = queryset.filter(Q(question__icontains=word) | Q(answer__icontains=word) | Q(keywords__icontains=word))
+    return queryset.order_by("question")[:limit]

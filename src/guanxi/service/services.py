@@ -645,3 +645,142 @@ def sla_state(complaint: Complaint, *, now: datetime.datetime, policies: dict | 
 def warn_percents() -> dict[str, int]:
     policies = {p.severity: p.warn_at_percent for p in SlaPolicy.objects.all()}
     return {severity: policies.get(severity, DEFAULT_WARN_PERCENT) for severity in Severity.values}
+
+
+# --- After-sales service: tickets, visits, parts, warranties, knowledge base ---------------------------
+
+def _ticket_event(ticket, summary: str, actor: User | None) -> None:
+    CustomerEvent.objects.create(customer_id=ticket.customer_id, verb="service", actor=actor,
+                                 summary=f"{ticket.get_kind_display()} #{ticket.pk}: {summary}"[:500])
+
+
+def _ensure_service_staff(actor: User, customer: Customer) -> None:
+    if not Customer.objects.filter(pk=customer.pk).exists():
+        raise Customer.DoesNotExist(_("No such customer."))
+    if not (_is_handler(actor) or can_edit_customer(actor, customer)):
+        raise PermissionDenied(_("You may not arrange service for this customer."))
+
+
+def open_service_ticket(*, customer: Customer, kind: str, description: str, actor: User, order_line=None,
+                        technician: User | None = None, partner=None):
+    """Delivery, installation, commissioning, repair or training: handled by own staff or by a partner, not both."""
+    from guanxi.service.models import ServiceTicket
+
+    _ensure_service_staff(actor, customer)
+    kind = clean_choice(kind, "kind", ServiceTicket.Kind)
+    description = clean_text(description, "description", 10_000, required=True)
+    if order_line is not None and order_line.order.customer_id != customer.pk:
+        raise ValidationError({"order_line": _("The order line belongs to another customer.")})
+    if technician is not None and partner is not None:
+        raise ValidationError({"partner": _("Give the job to our own technician or to a partner, not both.")})
+    if partner is not None and (partner.kind != partner.Kind.PARTNER or not partner.is_active):
+        raise ValidationError({"partner": _("Choose an active partner.")})
+    with transaction.atomic():
+        ticket = ServiceTicket.objects.create(kind=kind, customer=customer, order_line=order_line, description=description,
+                                              technician=technician, partner=partner, created_by=actor)
+        _ticket_event(ticket, _("opened"), actor)
+    return ticket
+
+
+def schedule_visit(*, ticket, actor: User, expected_version: int, visit_at: datetime.datetime, address: str = ""):
+    """Book the on-site visit; it must be in the future and someone (technician or partner) must go."""
+    from guanxi.service.models import ServiceTicket
+
+    _ensure_service_staff(actor, ticket.customer)
+    if ticket.status not in (ServiceTicket.TicketStatus.OPEN, ServiceTicket.TicketStatus.SCHEDULED):
+        raise ValidationError({"status": _("Only open tickets get visits.")})
+    if visit_at is None or timezone.is_naive(visit_at) or visit_at <= timezone.now():
+        raise ValidationError({"visit_at": _("Choose a time in the future.")})
+    if ticket.technician_id is None and ticket.partner_id is None:
+        raise ValidationError({"technician": _("Assign a technician or a partner first.")})
+    ticket.visit_at, ticket.visit_address = visit_at, clean_text(address or ticket.customer.address, "address", 300)
+    ticket.status = ServiceTicket.TicketStatus.SCHEDULED
+    with transaction.atomic():
+        save_versioned(ticket, expected_version=expected_version, fields=["visit_at", "visit_address", "status"])
+        _ticket_event(ticket, _("visit on %(when)s") % {"when": timezone.localtime(visit_at).strftime("%Y-%m-%d %H:%M")}, actor)
+    return ticket
+
+
+def record_part(*, ticket, actor: User, description: str, quantity="1", unit_cost="0", product: Product | None = None):
+    from guanxi.sales.services import _quantity
+    from guanxi.service.models import TicketPart
+
+    _ensure_service_staff(actor, ticket.customer)
+    with transaction.atomic():
+        return TicketPart.objects.create(ticket=ticket, product=product, description=clean_text(description, "description", 200, required=True),
+                                         quantity=_quantity(quantity, "quantity"), unit_cost=money(unit_cost, "unit_cost"))
+
+
+def complete_service_ticket(*, ticket, actor: User, expected_version: int, resolution: str):
+    from guanxi.service.models import ServiceTicket
+
+    _ensure_service_staff(actor, ticket.customer)
+    if ticket.status in (ServiceTicket.TicketStatus.DONE, ServiceTicket.TicketStatus.CANCELLED):
+        raise ValidationError({"status": _("The ticket is already closed.")})
+    ticket.resolution = clean_text(resolution, "resolution", 10_000, required=True)
+    ticket.status, ticket.completed_at = ServiceTicket.TicketStatus.DONE, timezone.now()
+    with transaction.atomic():
+        save_versioned(ticket, expected_version=expected_version, fields=["resolution", "status", "completed_at"])
+        _ticket_event(ticket, _("done"), actor)
+    return ticket
+
+
+def register_warranty(*, order_line, actor: User, months: int | None = None, starts_on: datetime.date | None = None):
+    """Warranty for one order line, from delivery (or the order date) for `months` (default: settings)."""
+    from guanxi.service.models import Warranty
+
+    _ensure_service_staff(actor, order_line.order.customer)
+    months = months if months is not None else getattr(settings, "WARRANTY_MONTHS", 12)
+    if not 1 <= months <= 240:
+        raise ValidationError({"months": _("Between 1 and 240 months.")})
+    start = starts_on or order_line.order.delivered_on or order_line.order.order_date
+    year, month = divmod(start.month - 1 + months, 12)
+    end_month_first = datetime.date(start.year + year, month + 1, 1)
+    import calendar
+    end = end_month_first.replace(day=min(start.day, calendar.monthrange(end_month_first.year, end_month_first.month)[1]))
+    with transaction.atomic():
+        warranty, _created = Warranty.objects.update_or_create(
+            order_line=order_line,
+            defaults={"customer_id": order_line.order.customer_id, "product_id": order_line.product_id, "starts_on": start,
+                      "ends_on": end - datetime.timedelta(days=1)},
+        )
+    return warranty
+
+
+def remind_expiring_warranties(*, today: datetime.date | None = None, days_ahead: int | None = None) -> int:
+    """E-mail each customer once before a warranty ends (the conditional UPDATE claims each reminder)."""
+    from guanxi.service.models import Warranty
+
+    today = today or timezone.localdate()
+    days_ahead = days_ahead if days_ahead is not None else getattr(settings, "WARRANTY_REMINDER_DAYS", 30)
+    due = Warranty.objects.filter(reminded_at__isnull=True, ends_on__gte=today, ends_on__lte=today + datetime.timedelta(days=days_ahead))
+    sent = 0
+    for warranty in due.select_related("customer", "product")[:5000]:
+        with transaction.atomic():
+            if not Warranty.objects.filter(pk=warranty.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                continue
+            customer = warranty.customer
+            CustomerEvent.objects.create(customer=customer, verb="warranty", summary=(
+                _("Warranty for %(product)s ends on %(date)s") % {"product": warranty.product.name, "date": warranty.ends_on.isoformat()})[:500])
+            if customer.email and not customer.is_opted_out:
+                queue_email(to=customer.email, template="service/email/warranty_reminder", context={"warranty": warranty},
+                            customer=customer, about=f"warranty:{warranty.pk}")
+            sent += 1
+    return sent
+
+
+def save_article(*, actor: User, question: str, answer: str, keywords: str = "", product: Product | None = None,
+                 article=None, expected_version: int | None = None, is_published: bool = True):
+    """Write a knowledge-base answer (new, or an edit under optimistic locking)."""
+    from guanxi.service.models import KnowledgeArticle
+
+    if not _is_handler(actor):
+        raise PermissionDenied(_("Only service staff edit the knowledge base."))
+    fields = {"question": clean_text(question, "question", 300, required=True), "answer": clean_text(answer, "answer", 20_000, required=True),
+              "keywords": clean_text(keywords, "keywords", 300), "product": product, "is_published": bool(is_published)}
+    with transaction.atomic():
+        if article is None:
+            return KnowledgeArticle.objects.create(created_by=actor, **fields)
+        for name, value in fields.items():
+            setattr(article, name, value)
+        return save_versioned(article, expected_version=expected_version or -1, fields=list(fields))
