@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "guanxi.insights",
     "guanxi.messaging",
     "guanxi.service",
+    "guanxi.care",
     "guanxi.web",
     "guanxi.demo",
 ]

@@ -1,0 +1,39 @@
+from django.contrib import admin
+
+from guanxi.care.models import CareFiring, CareOptOut, CareRule, IncidentNotice
+
+
+@admin.register(CareRule)
+class CareRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "holiday", "days_before", "days_after", "interval_days", "create_task", "send_email", "is_active")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(CareFiring)
+class CareFiringAdmin(admin.ModelAdmin):
+    list_display = ("rule", "customer", "occurrence", "fired_on", "processed_at")
+    list_filter = ("rule",)
+    raw_id_fields = ("customer", "task", "email")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CareOptOut)
+class CareOptOutAdmin(admin.ModelAdmin):
+    list_display = ("customer", "reason", "created_at")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(IncidentNotice)
+class IncidentNoticeAdmin(admin.ModelAdmin):
+    list_display = ("subject", "product", "bought_from", "bought_to", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

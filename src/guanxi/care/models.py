@@ -1,0 +1,105 @@
+"""Customer care (客户关怀): rules that greet and revisit customers, applied once per occurrence;
+opt-outs; incident notices to every buyer of a product in a period."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.models import TimeStamped
+
+
+class CareRule(TimeStamped):
+    class Kind(models.TextChoices):
+        BIRTHDAY = "birthday", _("Birthday")
+        HOLIDAY = "holiday", _("Holiday")
+        AFTER_PURCHASE = "after_purchase", _("Revisit after a purchase")
+        AFTER_COMPLAINT = "after_complaint", _("Revisit after a complaint closes")
+        PERIODIC_VISIT = "periodic_visit", _("Periodic visit")
+        ANNIVERSARY = "anniversary", _("Relationship anniversary")
+
+    class Holiday(models.TextChoices):
+        SPRING_FESTIVAL = "spring_festival", _("Spring Festival")
+        LANTERN = "lantern", _("Lantern Festival")
+        DRAGON_BOAT = "dragon_boat", _("Dragon Boat Festival")
+        MID_AUTUMN = "mid_autumn", _("Mid-Autumn Festival")
+        NATIONAL_DAY = "national_day", _("National Day")
+        NEW_YEAR = "new_year", _("New Year's Day")
+        VALENTINES = "valentines", _("Valentine's Day")
+        CHRISTMAS = "christmas", _("Christmas")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    holiday = models.CharField(_("holiday"), max_length=20, choices=Holiday.choices, blank=True)
+    days_before = models.PositiveSmallIntegerField(_("days before"), default=0)
+    days_after = models.PositiveSmallIntegerField(_("days after"), default=0)
+    interval_days = models.PositiveSmallIntegerField(_("every N days"), null=True, blank=True)
+    customer_type = models.CharField(_("only customers of type"), max_length=8, blank=True)
+    current_only = models.BooleanField(_("only current customers"), default=True)
+    create_task = models.BooleanField(_("create a task for the owner"), default=True)
+    send_email = models.BooleanField(_("send a greeting e-mail"), default=False)
+    message = models.TextField(_("greeting"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("care rule")
+        verbose_name_plural = _("care rules")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CareFiring(TimeStamped):
+    """A rule applied to a customer for one occurrence (this year's birthday, that order): exactly once."""
+
+    rule = models.ForeignKey(CareRule, on_delete=models.CASCADE, related_name="firings")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="care_firings")
+    occurrence = models.DateField(_("occurrence"))
+    fired_on = models.DateField(_("fired on"))
+    processed_at = models.DateTimeField(_("task/e-mail created"), null=True, blank=True)
+    task = models.ForeignKey("engagement.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.ForeignKey("messaging.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("care firing")
+        verbose_name_plural = _("care firings")
+        constraints = [models.UniqueConstraint(fields=["rule", "customer", "occurrence"], name="care_firing_once")]
+        indexes = [models.Index(fields=["rule", "processed_at"])]
+
+
+class CareOptOut(TimeStamped):
+    """The customer does not want care contact (greetings, courtesy visits)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="care_opt_out")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("care opt-out")
+        verbose_name_plural = _("care opt-outs")
+
+
+class IncidentNotice(TimeStamped):
+    """After a failure, tell every buyer of a product in a period at once (DOMAIN.md §5)."""
+
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="incident_notices")
+    bought_from = models.DateField(_("bought from"))
+    bought_to = models.DateField(_("bought until"))
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("incident notice")
+        verbose_name_plural = _("incident notices")
+        ordering = ["-created_at"]
+
+
+class IncidentRecipient(models.Model):
+    notice = models.ForeignKey(IncidentNotice, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    email = models.ForeignKey("messaging.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "customer"], name="incident_recipient_once")]
