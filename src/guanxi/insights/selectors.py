@@ -12,7 +12,7 @@ from guanxi.accounts.models import Role, User
 from guanxi.analytics.similarity import LookAlikes
 from guanxi.core.visibility import sees_all_customers, visible_customers, visible_related
 from guanxi.customers.models import Customer, State, UpgradePotential
-from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, ServicePolicy, Warning
+from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, ServicePolicy, Warning, WarningKind
 from guanxi.sales.models import Order, OrderLine, Product
 from guanxi.sales.selectors import BILLED_STATUSES
 
@@ -89,7 +89,8 @@ def visible_warnings(user: User) -> QuerySet:
     if not user.is_active:
         return warnings.none()
     on_customers = Q(customer__isnull=False) if sees_all_customers(user) else Q(customer__in=visible_customers(user).values("pk"))
-    return warnings.filter(on_customers | Q(assignee=user) | Q(subject_user=user))
+    about_them = Q(subject_user=user) & ~Q(kind=WarningKind.EXPORT_VOLUME)  # the exporter is not tipped off
+    return warnings.filter(on_customers | Q(assignee=user) | about_them)
 
 
 def warnings_inbox(user: User, *, status: str | None = None, kind: str | None = None,
@@ -285,3 +286,40 @@ def kpis(user: User, *, start: datetime.date, end: datetime.date, owner: int | N
         churn_rate=1 - kept / len(previous) if previous else None,
         price_sensitivity=counts["discounted"] / counts["n"] if counts["n"] else None,
     )
+
+
+# --- Exports ---------------------------------------------------------------------------------------------
+
+EXPORT_FILTERS = {"state", "owner", "grade", "value_segment", "tag", "ids", "search"}
+
+
+def customers_for_export(user: User, filters: dict) -> QuerySet:
+    """Visible customers matching the export filter, with their current grade and CLV."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import OuterRef, Subquery
+    from django.utils.translation import gettext as _
+
+    unknown = set(filters) - EXPORT_FILTERS
+    if unknown:
+        raise ValidationError({"filters": _("Unknown filter(s): %(names)s") % {"names": ", ".join(sorted(unknown))}})
+    customers = visible_customers(user)
+    if filters.get("state"):
+        customers = customers.filter(state=filters["state"])
+    if filters.get("owner"):
+        customers = customers.filter(owner_id=filters["owner"])
+    if filters.get("tag"):
+        customers = customers.filter(tags__name=filters["tag"])
+    if filters.get("ids"):
+        customers = customers.filter(pk__in=[int(i) for i in filters["ids"]][:100_000])
+    if filters.get("search"):
+        from guanxi.customers.search import search_customers
+
+        customers = customers.filter(pk__in=search_customers(user, str(filters["search"])).values("pk"))
+    current = CustomerScore.objects.filter(run__is_current=True, customer_id=OuterRef("pk"))
+    customers = customers.annotate(current_grade=Subquery(current.values("grade")[:1]),
+                                   current_clv=Subquery(current.values("clv")[:1]))
+    if filters.get("grade"):
+        customers = customers.filter(current_grade=filters["grade"])
+    if filters.get("value_segment"):
+        customers = customers.filter(pk__in=CustomerScore.objects.filter(run__is_current=True, value_segment=filters["value_segment"]).values("customer_id"))
+    return customers.order_by("pk")

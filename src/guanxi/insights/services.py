@@ -5,17 +5,20 @@ did it. Scoring writes its rows in 5,000-row transactions and becomes current in
 transaction at the end (DESIGN.md pitfall 10).
 """
 
+import csv
 import dataclasses
 import datetime
 import os
 import socket
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,7 +184,12 @@ def run_scoring(*, as_of: datetime.date | None = None, actor: User | None = None
     A run killed part-way leaves the previous run current; its partial rows are deleted by the
     next run. `run` continues a run claimed by start_scoring_run (the API claims, a task scores).
     """
-    run = run or start_scoring_run(as_of=as_of, actor=actor, parameters=parameters)
+    if run is None:
+        run = start_scoring_run(as_of=as_of, actor=actor, parameters=parameters)
+    elif not ScoringRun.objects.filter(pk=run.pk, status=ScoringRun.Status.RUNNING).update(
+        host=socket.gethostname()[:255], pid=os.getpid(), heartbeat_at=timezone.now()
+    ):
+        raise ValidationError({"status": _("This scoring run is no longer running.")})
     report = _Reporter(run, progress)
     try:
         return _score(run, report)
@@ -343,3 +351,85 @@ def check_credit(*, customer: Customer, extra_amount: Decimal = Decimal("0.00"))
         locked = Customer.objects.select_for_update().filter(pk=customer.pk).values_list("credit_limit", flat=True).get()
         receivable = receivables_by_customer(Customer.objects.filter(pk=customer.pk)).values_list("receivable", flat=True).get()
     return CreditCheck(receivable=receivable.quantize(scoring.CENT), credit_limit=locked, extra_amount=extra_amount)
+
+
+# --- Exports ---------------------------------------------------------------------------------------
+
+EXPORT_ROLES = {Role.ADMIN, Role.MANAGER}
+EXPORT_COLUMNS = (
+    ("id", "pk"), ("name", "name"), ("kind", "kind"), ("state", "state"), ("owner", "owner__username"),
+    ("phone", "phone"), ("email", "email"), ("province", "province"), ("city", "city"), ("source", "source"),
+    ("grade", "current_grade"), ("clv", "current_clv"),
+)
+
+
+def may_export(user: User) -> bool:
+    """Only administrators and managers take customer lists out (seed 000: data must not leave with the employee)."""
+    return user.is_active and (user.is_superuser or user.role in EXPORT_ROLES)
+
+
+def export_customers(*, user: User, filters: dict, fmt: str) -> tuple[str, str, Iterator[bytes]]:
+    """Record the export, flag unusual volume to administrators, and return (filename, content
+    type, byte chunks). The rows stream (csv writer / openpyxl write-only), never a whole list in memory."""
+    from guanxi.insights.early_warnings import rule_parameters
+    from guanxi.insights.models import CustomerExport, WarningKind
+    from guanxi.insights.selectors import customers_for_export
+
+    if not may_export(user):
+        raise PermissionDenied(_("Your role may not export customer lists."))
+    if fmt not in CustomerExport.Format.values:
+        raise ValidationError({"fmt": _("Choose csv or xlsx.")})
+    queryset = customers_for_export(user, filters)
+    rows = queryset.count()
+    limits = rule_parameters(WarningKind.EXPORT_VOLUME)
+    today = timezone.localdate()
+    with transaction.atomic():
+        earlier = CustomerExport.objects.filter(user=user, created_at__date=today).aggregate(s=Sum("rows"))["s"] or 0
+        flagged = limits is not None and (rows > limits["rows_per_export"] or earlier + rows > limits["rows_per_day"])
+        record = CustomerExport.objects.create(user=user, filters=filters, fmt=fmt, rows=rows, flagged=flagged)
+        if flagged:
+            Warning.objects.bulk_create([Warning(
+                kind=WarningKind.EXPORT_VOLUME, key=f"u{user.pk}:{today}", subject_user=user, assignee=None,
+                message=_("%(user)s exported %(rows)d customers (%(day)d today).") % {"user": user.username, "rows": rows, "day": earlier + rows},
+                suggestion=_("Check that the export was needed (data must not leave with the employee)."),
+                data={"export_id": record.pk, "rows": rows, "rows_today": earlier + rows})], ignore_conflicts=True)
+    name = f"customers-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+    values = queryset.values_list(*(field for _h, field in EXPORT_COLUMNS))
+    headers = [h for h, _f in EXPORT_COLUMNS]
+    if fmt == "csv":
+        return name, "text/csv; charset=utf-8", _csv_chunks(headers, values)
+    return name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx_chunks(headers, values)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_chunks(headers: list[str], values) -> Iterator[bytes]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff".encode()  # a BOM, so Excel opens Chinese names as UTF-8
+    yield writer.writerow(headers).encode()
+    batch = []
+    for row in values.iterator(chunk_size=2_000):
+        batch.append(writer.writerow(["" if v is None else v for v in row]))
+        if len(batch) >= 500:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+
+
+def _xlsx_chunks(headers: list[str], values) -> Iterator[bytes]:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("customers")
+    sheet.append(headers)
+    for row in values.iterator(chunk_size=2_000):
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        while chunk := handle.read(64 * 1024):
+            yield chunk
