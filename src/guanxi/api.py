@@ -110,6 +110,10 @@ def _register_routers():
     api.add_router("", customers_router)
     api.add_router("", sales_router)
     api.add_router("", engagement_router)
+
+    from guanxi.insights.api import router as insights_router
+
+    api.add_router("", insights_router)
     api.add_router("", service_router)
 
 
