@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.engagement.urls")),
     path("", include("guanxi.service.urls")),
+    path("", include("guanxi.care.urls")),
     path("", include("guanxi.web.urls")),
 ]
 

@@ -37,3 +37,18 @@ class IncidentNoticeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from guanxi.care.models import Campaign, Segment  # noqa: E402
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "filters", "created_at")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "status", "segment", "budget", "cost", "holdout_percent", "launched_at")
+    list_filter = ("channel", "status")
+    readonly_fields = ("status", "launched_at")

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.models import TimeStamped
+from guanxi.core.models import CURRENCY_CHOICES, TimeStamped, money_field
 
 
 class CareRule(TimeStamped):
@@ -103,3 +103,74 @@ class IncidentRecipient(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notice", "customer"], name="incident_recipient_once")]
+
+
+# --- Campaigns -------------------------------------------------------------------------------------
+
+class Segment(TimeStamped):
+    """A saved customer filter (the customer list's filters plus type and province): a campaign's audience."""
+
+    name = models.CharField(_("name"), max_length=100)
+    filters = models.JSONField(_("filters"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Campaign(TimeStamped):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        TASK = "task", _("Tasks for the owners (calls, visits)")
+
+    class CampaignStatus(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+
+    name = models.CharField(_("name"), max_length=100)
+    segment = models.ForeignKey(Segment, verbose_name=_("audience"), on_delete=models.PROTECT, related_name="campaigns")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(_("status"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"))
+    link_url = models.CharField(_("link"), max_length=300, default="/contact/")
+    budget = money_field(verbose_name=_("budget"))
+    cost = money_field(verbose_name=_("cost so far"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="CNY")
+    holdout_percent = models.PositiveSmallIntegerField(_("hold-out group %"), default=10)
+    response_days = models.PositiveSmallIntegerField(_("a purchase counts within (days)"), default=30)
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class CampaignMember(models.Model):
+    """One customer of the audience: contacted, or kept back in the hold-out group for comparison."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="campaign_memberships")
+    is_holdout = models.BooleanField(_("hold-out"), default=False)
+    email = models.ForeignKey("messaging.OutboundEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    task = models.ForeignKey("engagement.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField(_("opened the link"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    purchased_at = models.DateTimeField(_("bought"), null=True, blank=True)
+    revenue = money_field(verbose_name=_("revenue"))
+
+    class Meta:
+        verbose_name = _("campaign member")
+        verbose_name_plural = _("campaign members")
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_member_once")]
+        indexes = [models.Index(fields=["campaign", "is_holdout"])]

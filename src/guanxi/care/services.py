@@ -8,6 +8,7 @@ downtime, or two workers at once never greet a customer twice.
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -209,3 +210,176 @@ def send_incident_notice(*, actor: User, product: Product, bought_from: datetime
                                               context={"notice": notice, "customer": customer}, about=f"incident:{notice.pk}", actor=actor)
                 recipient.save(update_fields=["email"])
     return notice
+
+
+# --- Campaigns ------------------------------------------------------------------------------------------
+
+SEGMENT_FILTERS = {"state", "owner", "tag", "source", "search", "customer_type", "province"}
+
+
+def segment_customers(segment, user: User):
+    """The audience: the customer list's own filters (so a segment matches what the list showed), plus type and province."""
+    from guanxi.customers.selectors import customer_list
+
+    filters = dict(segment.filters)
+    extra = {key: filters.pop(key) for key in ("customer_type", "province") if key in filters}
+    queryset = customer_list(user, **filters).order_by("pk")
+    if extra.get("customer_type"):
+        queryset = queryset.filter(customer_type=extra["customer_type"])
+    if extra.get("province"):
+        queryset = queryset.filter(province=extra["province"])
+    return queryset
+
+
+def save_segment(*, actor: User, name: str, filters: dict):
+    from guanxi.care.models import Segment
+
+    _ensure_manager(actor)
+    if not isinstance(filters, dict):
+        raise ValidationError({"filters": _("Give the filters as an object.")})
+    unknown = set(filters) - SEGMENT_FILTERS
+    if unknown:
+        raise ValidationError({"filters": _("Unknown filter: %(name)s.") % {"name": sorted(unknown)[0]}})
+    segment = Segment(name=clean_text(name, "name", 100, required=True), filters=filters, created_by=actor)
+    segment_customers(segment, actor).exists()  # validates the values (unknown state, …) before saving
+    with transaction.atomic():
+        segment.save()
+    return segment
+
+
+def create_campaign(*, actor: User, name: str, segment, subject: str, message: str, channel: str = "email",
+                    budget="0", cost="0", holdout_percent: int = 10, response_days: int = 30, link_url: str = "/contact/"):
+    from guanxi.care.models import Campaign
+    from guanxi.sales.services import money
+
+    _ensure_manager(actor)
+    if not 0 <= holdout_percent <= 50:
+        raise ValidationError({"holdout_percent": _("Keep between 0 and 50% back.")})
+    if not 1 <= response_days <= 365:
+        raise ValidationError({"response_days": _("Between 1 and 365 days.")})
+    if not link_url.startswith("/") or link_url.startswith("//"):
+        raise ValidationError({"link_url": _("Link to a page of this site, starting with /.")})
+    with transaction.atomic():
+        return Campaign.objects.create(
+            name=clean_text(name, "name", 100, required=True), segment=segment, channel=clean_choice(channel, "channel", Campaign.Channel),
+            subject=clean_text(subject, "subject", 200, required=True), message=clean_text(message, "message", 10_000, required=True),
+            budget=money(budget, "budget"), cost=money(cost, "cost"), holdout_percent=holdout_percent, response_days=response_days,
+            link_url=clean_text(link_url, "link_url", 300), created_by=actor,
+        )
+
+
+def is_holdout(campaign, customer_id: int) -> bool:
+    """A stable pseudo-random split: the same customer lands in the same group however often it is computed."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{campaign.pk}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < campaign.holdout_percent
+
+
+def tracking_token(member) -> str:
+    from django.core import signing
+
+    return signing.Signer(salt="campaign-link").sign(str(member.pk))
+
+
+def launch_campaign(*, campaign, actor: User):
+    """Split the audience into contacted and hold-out, then e-mail (consenting customers only) or task the owners."""
+    from guanxi.care.models import Campaign, CampaignMember
+
+    _ensure_manager(actor)
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=Campaign.CampaignStatus.DRAFT).update(
+                status=Campaign.CampaignStatus.RUNNING, launched_at=timezone.now()):
+            raise ValidationError({"status": _("The campaign has already been launched.")})
+        campaign.refresh_from_db()
+        audience = segment_customers(campaign.segment, campaign.created_by or actor)
+        if campaign.channel == Campaign.Channel.EMAIL:
+            audience = audience.filter(opted_out_at__isnull=True).exclude(email="")
+        ids = list(audience.values_list("pk", flat=True))
+        CampaignMember.objects.bulk_create(
+            [CampaignMember(campaign=campaign, customer_id=pk, is_holdout=is_holdout(campaign, pk)) for pk in ids],
+            ignore_conflicts=True, batch_size=BATCH,
+        )
+        for member in campaign.members.filter(is_holdout=False).select_related("customer", "customer__owner"):
+            customer = member.customer
+            if campaign.channel == Campaign.Channel.EMAIL:
+                member.email = queue_email(to=customer.email, template="care/email/campaign", customer=customer, actor=actor,
+                                           context={"campaign": campaign, "customer": customer, "token": tracking_token(member),
+                                                    "site_url": getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")},
+                                           about=f"campaign:{campaign.pk}")
+                member.save(update_fields=["email"])
+            elif customer.owner is not None and customer.owner.is_active:
+                try:
+                    member.task = engagement.create_task(title=f"{campaign.name}: {customer.name}"[:200], actor=customer.owner,
+                                                         assignee=customer.owner, customer=customer, description=campaign.message)
+                    member.save(update_fields=["task"])
+                except PermissionDenied:
+                    pass
+            CustomerEvent.objects.create(customer=customer, verb="campaign", actor=actor, summary=campaign.name[:500])
+    return campaign
+
+
+def record_link_opened(*, token: str):
+    """The campaign link was followed (no login): remember the first time; returns the member or None."""
+    from django.core import signing
+
+    from guanxi.care.models import CampaignMember
+
+    try:
+        pk = int(signing.Signer(salt="campaign-link").unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    member = CampaignMember.objects.select_related("campaign").filter(pk=pk).first()
+    if member is not None:
+        CampaignMember.objects.filter(pk=pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    return member
+
+
+def record_reply(*, member, actor: User):
+    ensure_can_edit_customer(actor, member.customer)
+    from guanxi.care.models import CampaignMember
+
+    CampaignMember.objects.filter(pk=member.pk, replied_at__isnull=True).update(replied_at=timezone.now())
+
+
+def attribute_purchases(*, campaign) -> int:
+    """Orders placed within `response_days` after launch count for the campaign (contacted and hold-out alike)."""
+    from django.db.models import Min, Sum
+
+    from guanxi.care.models import CampaignMember
+
+    if campaign.launched_at is None:
+        return 0
+    end = campaign.launched_at + datetime.timedelta(days=campaign.response_days)
+    orders = (Order.objects.filter(customer_id__in=campaign.members.values("customer_id"), created_at__gte=campaign.launched_at,
+                                   created_at__lt=end).exclude(status=Order.Status.CANCELLED)
+              .values("customer_id").annotate(first=Min("created_at"), revenue=Sum("total")))
+    updated = 0
+    with transaction.atomic():
+        for row in orders:
+            updated += CampaignMember.objects.filter(campaign=campaign, customer_id=row["customer_id"]).update(
+                purchased_at=row["first"], revenue=row["revenue"])
+    return updated
+
+
+def campaign_results(*, campaign) -> dict:
+    """Responses, conversion, revenue and ROI, with the hold-out group as the baseline (incremental lift)."""
+    from decimal import Decimal
+
+    from django.db.models import Count, Sum
+
+    def group(is_holdout: bool) -> dict:
+        members = campaign.members.filter(is_holdout=is_holdout)
+        row = members.aggregate(n=Count("pk"), opened=Count("opened_at"), replied=Count("replied_at"), bought=Count("purchased_at"),
+                                revenue=Sum("revenue"))
+        row["revenue"] = row["revenue"] or Decimal("0")
+        row["conversion"] = row["bought"] / row["n"] if row["n"] else None
+        return row
+
+    contacted, holdout = group(False), group(True)
+    lift = (contacted["conversion"] - holdout["conversion"]) if contacted["conversion"] is not None and holdout["conversion"] is not None else None
+    per_member_holdout = holdout["revenue"] / holdout["n"] if holdout["n"] else Decimal("0")
+    incremental = contacted["revenue"] - per_member_holdout * contacted["n"]
+    roi = ((contacted["revenue"] - campaign.cost) / campaign.cost) if campaign.cost else None
+    return {"contacted": contacted, "holdout": holdout, "lift": lift, "incremental_revenue": incremental.quantize(Decimal("0.01")),
+            "roi": roi, "budget_left": campaign.budget - campaign.cost}

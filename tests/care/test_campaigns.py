@@ -1,0 +1,99 @@
+"""Campaigns: a saved segment as the audience, a hold-out group, responses, conversion, revenue and ROI."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from guanxi.care import services
+from guanxi.care.models import CampaignMember
+from guanxi.customers import services as customers
+from guanxi.engagement.models import Task
+from guanxi.messaging.models import OutboundEmail
+from guanxi.sales import services as sales
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def audience(rep):
+    people = [make_customer(rep, state="current", province="浙江", email=f"c{i}@example.com") for i in range(40)]
+    make_customer(rep, state="current", province="广东", email="gd@example.com")
+    return people
+
+
+def campaign_for(admin_user, **fields):
+    segment = services.save_segment(actor=admin_user, name="浙江现有客户", filters={"state": "current", "province": "浙江"})
+    return services.create_campaign(actor=admin_user, name="中秋促销", segment=segment, subject="中秋礼盒", message="限时优惠",
+                                    budget="5000", cost="1000", holdout_percent=25, **fields)
+
+
+def test_an_email_campaign_mails_the_segment_except_the_holdout_and_opted_out(admin_user, rep, audience):
+    customers.set_marketing_consent(customer=audience[0], consent=False, actor=rep)
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user), actor=admin_user)
+    members = CampaignMember.objects.filter(campaign=campaign)
+    assert members.count() == 39  # the opted-out customer and the other province are not in the audience
+    holdout = members.filter(is_holdout=True).count()
+    assert 0 < holdout < 39
+    assert OutboundEmail.objects.filter(about=f"campaign:{campaign.pk}").count() == 39 - holdout
+    assert not OutboundEmail.objects.filter(to="c0@example.com").exists()
+
+
+def test_a_campaign_is_launched_once(admin_user, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user), actor=admin_user)
+    with pytest.raises(ValidationError):
+        services.launch_campaign(campaign=campaign, actor=admin_user)
+
+
+def test_a_task_campaign_gives_the_owners_tasks(admin_user, rep, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user, channel="task"), actor=admin_user)
+    contacted = CampaignMember.objects.filter(campaign=campaign, is_holdout=False).count()
+    assert Task.objects.filter(assignee=rep, title__startswith="中秋促销").count() == contacted
+
+
+def test_the_link_records_the_first_opening_and_forwards(client, admin_user, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user), actor=admin_user)
+    member = CampaignMember.objects.filter(campaign=campaign, is_holdout=False).first()
+    token = services.tracking_token(member)
+    assert token in OutboundEmail.objects.get(pk=member.email_id).body
+    response = client.get(f"/c/{token}/")
+    assert response.status_code == 302 and response["Location"] == "/contact/"
+    first = CampaignMember.objects.get(pk=member.pk).opened_at
+    client.get(f"/c/{token}/")
+    assert first is not None and CampaignMember.objects.get(pk=member.pk).opened_at == first
+    assert client.get("/c/forged/").status_code == 302
+
+
+def test_purchases_within_the_window_give_conversion_revenue_roi_and_lift(admin_user, rep, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user, response_days=30), actor=admin_user)
+    product = sales.create_product(actor=admin_user, sku="MOON", name="月饼礼盒", list_price=Decimal("500"))
+    contacted = list(CampaignMember.objects.filter(campaign=campaign, is_holdout=False).select_related("customer"))
+    holdout = list(CampaignMember.objects.filter(campaign=campaign, is_holdout=True).select_related("customer"))
+    # Given 4 contacted buyers and 1 hold-out buyer
+    for member in contacted[:4] + holdout[:1]:
+        sales.create_order(customer=member.customer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+    services.attribute_purchases(campaign=campaign)
+    results = services.campaign_results(campaign=campaign)
+    assert results["contacted"]["bought"] == 4 and results["contacted"]["revenue"] == Decimal("2000.00")
+    assert results["roi"] == Decimal("1")  # (2000 − 1000) / 1000
+    assert results["lift"] == pytest.approx(4 / len(contacted) - 1 / len(holdout))
+    assert results["budget_left"] == Decimal("4000.00")
+
+
+def test_a_purchase_after_the_window_does_not_count(admin_user, rep, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user, response_days=7), actor=admin_user)
+    campaign.launched_at = timezone.now() - datetime.timedelta(days=10)
+    campaign.save(update_fields=["launched_at"])
+    product = sales.create_product(actor=admin_user, sku="LATE", name="茶", list_price=Decimal("10"))
+    member = CampaignMember.objects.filter(campaign=campaign).first()
+    sales.create_order(customer=member.customer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+    assert services.attribute_purchases(campaign=campaign) == 0
+
+
+def test_a_segment_with_an_unknown_filter_is_refused(admin_user):
+    with pytest.raises(ValidationError) as error:
+        services.save_segment(actor=admin_user, name="x", filters={"favourite_colour": "red"})
+    assert "filters" in error.value.message_dict
