@@ -104,6 +104,7 @@ def _register_routers():
     from guanxi.customers.api import router as customers_router
     from guanxi.engagement.api import router as engagement_router
     from guanxi.sales.api import router as sales_router
+    from guanxi.care.api import router as care_router
     from guanxi.service.api import router as service_router
 
     api.add_router("", accounts_router)
@@ -115,6 +116,7 @@ def _register_routers():
 
     api.add_router("", insights_router)
     api.add_router("", service_router)
+    api.add_router("", care_router)
 
 
 _register_routers()

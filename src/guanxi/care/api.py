@@ -1,0 +1,176 @@
+"""API routes for care rules, opt-outs, incident notices, segments and campaigns (thin edges over care.services)."""
+
+import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from guanxi.care import services
+from guanxi.care.models import Campaign, CareRule, Segment
+from guanxi.core.schemas import Date, Id, Money, Text
+from guanxi.sales.api import customer_in_view, forbidden_as_403
+from guanxi.sales.models import Product
+
+router = Router(tags=["care"])
+Choice = Text(40)
+Days = Annotated[int, Field(ge=0, le=365)]
+
+
+class CareRuleIn(Schema):
+    name: Text(100, min_length=1)
+    kind: Choice
+    holiday: Choice = ""
+    days_before: Days = 0
+    days_after: Days = 0
+    interval_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    customer_type: Text(8) = ""
+    current_only: bool = True
+    create_task: bool = True
+    send_email: bool = False
+    message: Text(5_000) = ""
+
+
+class CareRuleOut(Schema):
+    id: int
+    name: str
+    kind: str
+    holiday: str
+    days_before: int
+    days_after: int
+    interval_days: int | None
+    customer_type: str
+    create_task: bool
+    send_email: bool
+    is_active: bool
+
+
+class OptOutIn(Schema):
+    reason: Text(300) = ""
+
+
+class IncidentIn(Schema):
+    product: Id
+    bought_from: Date
+    bought_to: Date
+    subject: Text(200, min_length=1)
+    message: Text(10_000, min_length=1)
+
+
+class IncidentOut(Schema):
+    id: int
+    product_id: int
+    bought_from: datetime.date
+    bought_to: datetime.date
+    subject: str
+    recipients: int
+
+
+class SegmentIn(Schema):
+    name: Text(100, min_length=1)
+    filters: dict[Text(20), Text(100) | Annotated[int, Field(ge=1, le=2**63 - 1)]]
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    filters: dict
+
+
+class CampaignIn(Schema):
+    name: Text(100, min_length=1)
+    segment: Id
+    subject: Text(200, min_length=1)
+    message: Text(10_000, min_length=1)
+    channel: Choice = "email"
+    budget: Money = Decimal("0")
+    cost: Money = Decimal("0")
+    holdout_percent: Annotated[int, Field(ge=0, le=50)] = 10
+    response_days: Annotated[int, Field(ge=1, le=365)] = 30
+    link_url: Text(300) = "/contact/"
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    segment_id: int
+    channel: str
+    status: str
+    budget: Decimal
+    cost: Decimal
+    holdout_percent: int
+    response_days: int
+    launched_at: datetime.datetime | None
+
+
+@router.get("/care-rules", response=list[CareRuleOut])
+def list_rules(request):
+    return list(CareRule.objects.order_by("name")[:500])
+
+
+@router.post("/care-rules", response={201: CareRuleOut})
+def create_rule(request, payload: CareRuleIn):
+    with forbidden_as_403():
+        return Status(201, services.create_care_rule(actor=request.auth, **payload.dict()))
+
+
+@router.post("/customers/{customer_id}/care-opt-out", response={204: None})
+def opt_out(request, customer_id: Id, payload: OptOutIn):
+    with forbidden_as_403():
+        services.opt_out_of_care(customer=customer_in_view(request.auth, customer_id), actor=request.auth, reason=payload.reason)
+    return Status(204, None)
+
+
+@router.delete("/customers/{customer_id}/care-opt-out", response={204: None})
+def opt_in(request, customer_id: Id):
+    with forbidden_as_403():
+        services.opt_back_in(customer=customer_in_view(request.auth, customer_id), actor=request.auth)
+    return Status(204, None)
+
+
+@router.post("/incident-notices", response={201: IncidentOut})
+def incident_notice(request, payload: IncidentIn):
+    product = Product.objects.filter(pk=payload.product).first()
+    if product is None:
+        raise ValidationError({"product": _("Unknown product.")})
+    with forbidden_as_403():
+        notice = services.send_incident_notice(actor=request.auth, product=product, bought_from=payload.bought_from,
+                                               bought_to=payload.bought_to, subject=payload.subject, message=payload.message)
+    return Status(201, {**IncidentOut.from_orm(notice).dict(exclude={"recipients"}), "recipients": notice.recipients.count()})
+
+
+@router.post("/segments", response={201: SegmentOut})
+def create_segment(request, payload: SegmentIn):
+    with forbidden_as_403():
+        return Status(201, services.save_segment(actor=request.auth, name=payload.name, filters=payload.filters))
+
+
+@router.get("/campaigns", response=list[CampaignOut])
+def list_campaigns(request):
+    return list(Campaign.objects.all()[:500])
+
+
+@router.post("/campaigns", response={201: CampaignOut})
+def create_campaign(request, payload: CampaignIn):
+    data = payload.dict()
+    segment = Segment.objects.filter(pk=data.pop("segment")).first()
+    if segment is None:
+        raise ValidationError({"segment": _("Unknown segment.")})
+    with forbidden_as_403():
+        return Status(201, services.create_campaign(actor=request.auth, segment=segment, **data))
+
+
+@router.post("/campaigns/{campaign_id}/launch", response=CampaignOut)
+def launch(request, campaign_id: Id):
+    with forbidden_as_403():
+        return services.launch_campaign(campaign=Campaign.objects.get(pk=campaign_id), actor=request.auth)
+
+
+@router.get("/campaigns/{campaign_id}/results")
+def results(request, campaign_id: Id):
+    campaign = Campaign.objects.get(pk=campaign_id)
+    services.attribute_purchases(campaign=campaign)
+    data = services.campaign_results(campaign=campaign)
+    return {**data, "roi": None if data["roi"] is None else str(data["roi"].quantize(Decimal("0.0001")))}
