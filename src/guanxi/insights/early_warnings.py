@@ -9,7 +9,7 @@ it says "passing"/"reaching"; the tests pin every one.
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, FloatField, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,9 +152,12 @@ def churn_risk(as_of: datetime.date, params: dict) -> list[Warning]:
     left out. Once per customer and last purchase: a new order resets it."""
     threshold, gap = float(params["p_alive_below"]), float(params["gap_factor"])
     repeat = max(int(params["min_orders"]) - 1, 1)
+    # days since last > gap × recency / frequency, multiplied out: no division by a zero frequency
+    overdue = ExpressionWrapper((F("age_days") - F("recency_days")) * F("frequency") - gap * F("recency_days"),
+                                output_field=FloatField())
     scores = (CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False).exclude(customer__state=State.LOST)
-              .filter(Q(p_alive__lt=threshold)
-                      | Q(frequency__gte=repeat, age_days__gt=F("recency_days") + gap * F("recency_days") / F("frequency")))
+              .alias(overdue=overdue)
+              .filter(Q(p_alive__lt=threshold) | Q(frequency__gte=repeat, overdue__gt=0))
               .values_list("customer_id", "customer__owner_id", "p_alive", "last_order_on", "recency_days", "age_days", "frequency"))
     found = []
     for customer_id, owner_id, p_alive, last, recency, age, frequency in scores:
