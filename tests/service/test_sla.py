@@ -135,3 +135,16 @@ def test_senior_managers_get_the_complaint_digest_in_their_language(agent, servi
     # Then the manager's copy counts it
     digest = OutboundEmail.objects.get(to=service_manager.email, template="service/email/digest")
     assert "New in the last 24 hours: 1" in digest.body
+
+
+@pytest.mark.django_db
+def test_escalation_waits_until_the_warn_share_of_the_deadline_is_used(agent, customer):
+    # Given a critical complaint on Monday 9:00: acknowledge within 2 business hours, escalate at 80% (1 h 36 min)
+    services.set_sla_policy(actor=_admin(), severity="critical", acknowledge_hours=2, resolve_hours=8, warn_at_percent=80)
+    received = at(2025, 3, 10, 9)
+    services.receive_complaint(actor=agent, customer=customer, channel=Channel.PHONE, description="停电", severity="critical",
+                               received_at=received)
+    # Then nothing at 10:30, the acknowledgement escalation at 10:40, and nothing more at 10:50
+    assert services.escalate_near_breaches(now=at(2025, 3, 10, 10, 30)) == []
+    assert [e.deadline for e in services.escalate_near_breaches(now=at(2025, 3, 10, 10, 40))] == ["acknowledge"]
+    assert services.escalate_near_breaches(now=at(2025, 3, 10, 10, 50)) == []

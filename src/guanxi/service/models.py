@@ -177,6 +177,9 @@ class Complaint(TimeStamped, Versioned):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     acknowledge_due_at = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("resolve by (promised)"), null=True, blank=True)
+    # When the SLA's warn share of each deadline is used up: near breach from then on (escalated once).
+    acknowledge_warn_at = models.DateTimeField(_("acknowledgement due soon from"), null=True, blank=True)
+    resolve_warn_at = models.DateTimeField(_("resolution due soon from"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -185,6 +188,8 @@ class Complaint(TimeStamped, Versioned):
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["status", "resolve_due_at"]),
+            models.Index(fields=["status", "resolve_warn_at"]),
+            models.Index(fields=["status", "acknowledge_warn_at"]),
             models.Index(fields=["customer", "-received_at"]),
             models.Index(fields=["product", "cause", "received_at"]),
             models.Index(fields=["-received_at", "-id"], name="complaint_recent_idx"),

@@ -146,9 +146,15 @@ def sla_for(severity: str) -> tuple[int, int, int]:
     return ack, resolve, DEFAULT_WARN_PERCENT
 
 
-def deadlines(severity: str, received_at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    ack, resolve, _warn = sla_for(severity)
-    return sla.add_business_hours(received_at, ack), sla.add_business_hours(received_at, resolve)
+def sla_times(severity: str, received_at: datetime.datetime) -> dict[str, datetime.datetime]:
+    """The complaint's deadlines, and the moments from which each counts as near breach."""
+    ack, resolve, warn = sla_for(severity)
+    return {
+        "acknowledge_due_at": sla.add_business_hours(received_at, ack),
+        "resolve_due_at": sla.add_business_hours(received_at, resolve),
+        "acknowledge_warn_at": sla.add_business_hours(received_at, ack * warn / 100),
+        "resolve_warn_at": sla.add_business_hours(received_at, resolve * warn / 100),
+    }
 
 
 def set_sla_policy(*, actor: User, severity: str, acknowledge_hours: int, resolve_hours: int, warn_at_percent: int = 80) -> SlaPolicy:
@@ -199,14 +205,13 @@ def receive_complaint(*, channel: str, description: str, actor: User | None = No
     if order is not None and customer is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
     received_at = received_at or timezone.now()
-    ack_due, resolve_due = deadlines(severity, received_at)
     with transaction.atomic():
         complaint = Complaint.objects.create(
             reference=next_reference(timezone.localtime(received_at).year), customer=customer, channel=channel,
             contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
             language=(language or "")[:8], category=category, severity=severity, order=order,
             product=product or None, description=description, desired_outcome=desired_outcome, received_at=received_at,
-            acknowledge_due_at=ack_due, resolve_due_at=resolve_due, created_by=actor,
+            created_by=actor, **sla_times(severity, received_at),
         )
         _step(complaint, "receive", "", "", actor)
         _mail_customer(complaint, "acknowledgement", actor)
@@ -281,7 +286,7 @@ def register_complaint(*, complaint: Complaint, actor: User, expected_version: i
         newly_linked = complaint.customer_id != customer.pk
         fields["customer"] = customer
         fields["acknowledged_at"] = complaint.acknowledged_at or timezone.now()
-        fields["acknowledge_due_at"], fields["resolve_due_at"] = deadlines(fields["severity"], complaint.received_at)
+        fields.update(sla_times(fields["severity"], complaint.received_at))
         if complaint.handler_id is None:
             fields["handler"] = actor
         if newly_linked:
@@ -507,35 +512,28 @@ def _department_managers(department_id: int | None) -> list[User]:
     return list(User.objects.filter(is_active=True, role=Role.MANAGER, department_id=department_id).exclude(email=""))
 
 
-def near_breach(complaint: Complaint, deadline: str, now: datetime.datetime) -> bool:
-    """True once `warn %` of the business time to the deadline is used (or the deadline has passed)."""
-    _ack, _res, warn = sla_for(complaint.severity)
-    due = complaint.acknowledge_due_at if deadline == SlaEscalation.Deadline.ACKNOWLEDGE else complaint.resolve_due_at
-    if due is None:
-        return False
-    budget = sla.business_time_between(complaint.received_at, due)
-    used = sla.business_time_between(complaint.received_at, now)
-    return now >= due or used >= budget * warn / 100
-
-
 def escalate_near_breaches(*, now: datetime.datetime | None = None) -> list[SlaEscalation]:
     """Escalate complaints about to breach to the department's manager — once per complaint and deadline."""
     now = now or timezone.now()
-    candidates = []
-    unacked = Complaint.objects.filter(status__in=UNACKNOWLEDGED_STATUSES, acknowledge_due_at__isnull=False)
-    unresolved = Complaint.objects.filter(status__in=UNRESOLVED_STATUSES, resolve_due_at__isnull=False)
-    for deadline, queryset in ((SlaEscalation.Deadline.ACKNOWLEDGE, unacked), (SlaEscalation.Deadline.RESOLVE, unresolved)):
-        for complaint in queryset.exclude(escalations__deadline=deadline).order_by("pk")[:1000]:
-            if near_breach(complaint, deadline, now):
-                due = complaint.acknowledge_due_at if deadline == SlaEscalation.Deadline.ACKNOWLEDGE else complaint.resolve_due_at
-                candidates.append(SlaEscalation(complaint=complaint, deadline=deadline, due_at=due))
+    due = [
+        (SlaEscalation.Deadline.ACKNOWLEDGE, "acknowledge_due_at",
+         Complaint.objects.filter(status__in=UNACKNOWLEDGED_STATUSES, acknowledge_warn_at__lte=now)),
+        (SlaEscalation.Deadline.RESOLVE, "resolve_due_at",
+         Complaint.objects.filter(status__in=UNRESOLVED_STATUSES, resolve_warn_at__lte=now)),
+    ]
+    for deadline, due_field, queryset in due:
+        rows = queryset.exclude(escalations__deadline=deadline).values_list("pk", due_field)
+        SlaEscalation.objects.bulk_create([SlaEscalation(complaint_id=pk, deadline=deadline, due_at=at) for pk, at in rows],
+                                          ignore_conflicts=True, batch_size=2000)
     with transaction.atomic():
-        SlaEscalation.objects.bulk_create(candidates, ignore_conflicts=True)
         fresh = list(SlaEscalation.objects.select_for_update().filter(notified_at__isnull=True).select_related("complaint"))
         SlaEscalation.objects.filter(pk__in=[e.pk for e in fresh]).update(notified_at=now)
+        managers: dict[int | None, list[User]] = {}
         for escalation in fresh:
             complaint = escalation.complaint
-            for manager in _department_managers(complaint.department_id):
+            if complaint.department_id not in managers:
+                managers[complaint.department_id] = _department_managers(complaint.department_id)
+            for manager in managers[complaint.department_id]:
                 queue_email(to=manager.email, template="service/email/escalation", language=manager.language or None,
                             context={"complaint": complaint, "escalation": escalation, "manager": manager},
                             about=f"complaint:{complaint.pk}")
@@ -623,28 +621,18 @@ def actions_for(actor: User, complaint: Complaint) -> list:
     return moves
 
 
-def sla_state(complaint: Complaint, *, now: datetime.datetime, policies: dict | None = None) -> str:
-    """"breached", "near" (the warn share of the business time is used) or "" — for highlighting lists."""
+def sla_state(complaint: Complaint, *, now: datetime.datetime) -> str:
+    """"breached", "near" (the SLA's warn share of the time is used) or "" — for highlighting lists."""
     if complaint.status in UNACKNOWLEDGED_STATUSES:
-        due = complaint.acknowledge_due_at
+        due, warn = complaint.acknowledge_due_at, complaint.acknowledge_warn_at
     elif complaint.status in UNRESOLVED_STATUSES:
-        due = complaint.resolve_due_at
+        due, warn = complaint.resolve_due_at, complaint.resolve_warn_at
     else:
         return ""
-    if due is None:
-        return ""
-    if now >= due:
+    if due is not None and now >= due:
         return "breached"
-    warn = (policies or {}).get(complaint.severity)
-    if warn is None:
-        warn = sla_for(complaint.severity)[2]
-    budget = sla.business_time_between(complaint.received_at, due)
-    return "near" if sla.business_time_between(complaint.received_at, now) >= budget * warn / 100 else ""
+    return "near" if warn is not None and now >= warn else ""
 
-
-def warn_percents() -> dict[str, int]:
-    policies = {p.severity: p.warn_at_percent for p in SlaPolicy.objects.all()}
-    return {severity: policies.get(severity, DEFAULT_WARN_PERCENT) for severity in Severity.values}
 
 
 # --- After-sales service: tickets, visits, parts, warranties, knowledge base ---------------------------

@@ -9,12 +9,13 @@ last `days` days and summarised with numpy. Times are business hours, as the SLA
 import datetime
 
 import numpy as np
-from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
 from guanxi.core.visibility import visible_customers, visible_related
+from guanxi.customers.models import Customer
 from guanxi.engagement.models import Direction, Interaction
 from guanxi.sales.models import Order
 from guanxi.service import sla
@@ -68,7 +69,6 @@ def complaint_customers(user: User):
     """The customers the complaints are counted against: all of them for those who see every complaint."""
     from guanxi.accounts.models import Role
     from guanxi.core.visibility import sees_all_customers
-    from guanxi.customers.models import Customer
 
     if sees_all_customers(user) or (user.is_active and user.role == Role.MANAGER):
         return Customer.objects.all()
@@ -79,11 +79,15 @@ def _retention(user: User, complaints, now: datetime.datetime) -> dict:
     """Share of buyers who bought again after a reference date: the resolution date for resolved
     complainers, a fixed date RETENTION_REFERENCE_DAYS ago for customers who never complained."""
     customers = complaint_customers(user)
-    resolved = list(complaints.filter(resolved_at__isnull=False, customer__isnull=False)
-                    .values("customer_id").annotate(at=Min("resolved_at")).values_list("customer_id", "at")[:MAX_ROWS])
-    kept = 0
-    for customer_id, at in resolved:
-        kept += Order.objects.filter(customer_id=customer_id, created_at__gt=at).exclude(status=Order.Status.CANCELLED).exists()
+    # One query: each complainer's first resolution, and whether a (not cancelled) order followed it.
+    resolved_cases = complaints.filter(resolved_at__isnull=False)
+    first_resolved = resolved_cases.filter(customer_id=OuterRef("pk")).order_by("resolved_at").values("resolved_at")[:1]
+    complainers = (Customer.objects.filter(pk__in=resolved_cases.values("customer_id"))
+                   .annotate(at=Subquery(first_resolved))
+                   .annotate(kept=Exists(Order.objects.filter(customer_id=OuterRef("pk"), created_at__gt=OuterRef("at"))
+                                         .exclude(status=Order.Status.CANCELLED))))
+    flags = list(complainers.values_list("kept", flat=True)[:MAX_ROWS])
+    resolved, kept = flags, sum(flags)
     reference = now - datetime.timedelta(days=RETENTION_REFERENCE_DAYS)
     never = customers.filter(~Exists(Complaint.objects.filter(customer_id=OuterRef("pk"))),
                              Exists(Order.objects.filter(customer_id=OuterRef("pk"), created_at__lte=reference)))

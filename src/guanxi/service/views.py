@@ -95,9 +95,9 @@ def complaint_list(request):
         "search": params.get("q", "").strip()[:100] or None,
     }
     page = paginate(selectors.complaint_list(request.user, **filters), params.get("page"))
-    now, warn = timezone.now(), services.warn_percents()
+    now = timezone.now()
     for complaint in page.rows:
-        complaint.sla = services.sla_state(complaint, now=now, policies=warn)
+        complaint.sla = services.sla_state(complaint, now=now)
     context = {"page": page, "filters": filters, "q": params.get("q", ""), "statuses": Status.choices,
                "severities": Severity.choices, "categories": Category.choices,
                "alerts": selectors.open_defect_alerts()[:10]}
