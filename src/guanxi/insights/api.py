@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from guanxi.core.schemas import Id, PageParams, Text
+from guanxi.core.schemas import Date, Id, PageParams, Text
 from guanxi.insights import selectors, services
 from guanxi.insights.models import Grade, ScoringRun, Stage, ValueSegment, Warning, WarningKind
 from guanxi.insights.tasks import score_customers
@@ -111,7 +111,7 @@ class RunPage(Schema):
 
 
 class RunIn(Schema):
-    as_of: datetime.date | None = None
+    as_of: Date | None = None
 
 
 class WarningOut(Schema):
