@@ -168,3 +168,14 @@ def test_an_export_above_the_allowed_volume_is_flagged_to_administrators(shop, a
     warnings = api_as(admin_user).get("/warnings", kind="export_volume").json()["items"]
     assert len(warnings) == int(flagged) and all(w["assignee"] is None for w in warnings)
     assert api_as(manager).get("/warnings", kind="export_volume").json()["items"] == []
+
+
+@pytest.mark.parametrize("path", ["/scores", "/warnings", "/scoring-runs"])
+def test_list_pages_take_a_constant_number_of_queries(scored, credit_warnings, admin_user, api_as, path,
+                                                      django_assert_max_num_queries):
+    client = api_as(admin_user)
+    with django_assert_max_num_queries(8):
+        small = client.get(path, limit=2)
+    with django_assert_max_num_queries(8):
+        large = client.get(path, limit=200)
+    assert small.status_code == large.status_code == 200
