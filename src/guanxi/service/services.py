@@ -772,3 +772,25 @@ def save_article(*, actor: User, question: str, answer: str, keywords: str = "",
         for name, value in fields.items():
             setattr(article, name, value)
         return save_versioned(article, expected_version=expected_version or -1, fields=list(fields))
+
+
+def receive_email_complaint(*, raw: bytes) -> Complaint:
+    """A complaint that arrived by e-mail (piped in by the mail server): sender, subject and text become the case."""
+    import email
+    import email.policy
+    import email.utils
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    name, address = email.utils.parseaddr(str(message.get("From", "")))
+    part = message.get_body(preferencelist=("plain", "html"))
+    text = part.get_content() if part is not None else ""
+    if part is not None and part.get_content_type() == "text/html":
+        import nh3
+
+        text = nh3.clean(text, tags=set())
+    subject = " ".join(str(message.get("Subject", "")).split())
+    description = (f"{subject}\n\n{text}" if subject else text).strip()[:10_000]
+    address = _clean_email(address, "email")
+    customer = find_complainant(email=address, phone="")
+    return receive_complaint(channel=Channel.EMAIL, description=description, customer=customer, contact_name=name[:100],
+                             contact_email=address)
