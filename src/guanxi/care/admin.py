@@ -3,8 +3,18 @@ from django.contrib import admin
 from guanxi.care.models import CareFiring, CareOptOut, CareRule, IncidentNotice
 
 
+class ReadOnly(admin.ModelAdmin):
+    """Care data changes through the services (pages and API), never by direct edits here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CareRule)
-class CareRuleAdmin(admin.ModelAdmin):
+class CareRuleAdmin(ReadOnly):
     list_display = ("name", "kind", "holiday", "days_before", "days_after", "interval_days", "create_task", "send_email", "is_active")
     list_filter = ("kind", "is_active")
 
@@ -23,7 +33,7 @@ class CareFiringAdmin(admin.ModelAdmin):
 
 
 @admin.register(CareOptOut)
-class CareOptOutAdmin(admin.ModelAdmin):
+class CareOptOutAdmin(ReadOnly):
     list_display = ("customer", "reason", "created_at")
     raw_id_fields = ("customer",)
 
@@ -43,12 +53,11 @@ from guanxi.care.models import Campaign, Segment  # noqa: E402
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ReadOnly):
     list_display = ("name", "filters", "created_at")
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ReadOnly):
     list_display = ("name", "channel", "status", "segment", "budget", "cost", "holdout_percent", "launched_at")
     list_filter = ("channel", "status")
-    readonly_fields = ("status", "launched_at")

@@ -5,4 +5,11 @@ from guanxi.care import views
 app_name = "care"
 urlpatterns = [
     path("c/<str:token>/", views.campaign_link, name="campaign_link"),
+    path("care/", views.care_home, name="home"),
+    path("care/rules/new/", views.rule_create, name="rule_create"),
+    path("care/incidents/new/", views.incident_create, name="incident_create"),
+    path("campaigns/", views.campaign_list, name="campaigns"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
 ]

@@ -1,9 +1,17 @@
-"""The one public care page: a campaign link, which records the opening and forwards to the campaign's page."""
+"""Care and campaign pages, and the public campaign link. Thin: parse with a form, call one service, render."""
 
-from django.shortcuts import redirect
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.care import services
+from guanxi.care.forms import CampaignForm, CareRuleForm, IncidentForm
+from guanxi.care.models import Campaign, CareRule, IncidentNotice
 
 
 def campaign_link(request, token):
@@ -12,3 +20,100 @@ def campaign_link(request, token):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/contact/"
     return redirect(target)
+
+
+def _service_errors(form, error: ValidationError) -> None:
+    for key, msgs in error.message_dict.items():
+        form.add_error(key if key in form.fields else None, msgs)
+
+
+def _form_page(request, form, title, submit, status=200):
+    return render(request, "care/form.html", {"form": form, "title": title, "submit": submit}, status=status)
+
+
+@login_required
+def care_home(request):
+    rules = CareRule.objects.annotate(fired=Count("firings")).order_by("name")
+    notices = IncidentNotice.objects.select_related("product").annotate(reached=Count("recipients"))[:20]
+    return render(request, "care/home.html", {"rules": rules, "notices": notices})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_create(request):
+    form = CareRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_care_rule(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Care rule saved; it applies from tomorrow's run."))
+            return redirect("care:home")
+    return _form_page(request, form, _("New care rule"), _("Save rule"), 422 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_create(request):
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = services.send_incident_notice(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Notice sent to %(n)d buyers.") % {"n": notice.recipients.count()})
+            return redirect("care:home")
+    return _form_page(request, form, _("Incident notice to buyers"), _("Send notice"), 422 if form.errors else 200)
+
+
+@login_required
+def campaign_list(request):
+    campaigns = Campaign.objects.select_related("segment").annotate(
+        contacted=Count("members", filter=Q(members__is_holdout=False)),
+        bought=Count("members", filter=Q(members__is_holdout=False, members__purchased_at__isnull=False)))
+    return render(request, "care/campaigns.html", {"campaigns": campaigns})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        filters = {key: data.pop(key) for key in ("state", "province", "customer_type", "tag")}
+        try:
+            segment = services.save_segment(actor=request.user, name=data["name"], filters={k: v for k, v in filters.items() if v})
+            campaign = services.create_campaign(actor=request.user, segment=segment, **data)
+        except ValidationError as error:
+            _service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("care:campaign", campaign.pk)
+    return _form_page(request, form, _("New campaign"), _("Save campaign"), 422 if form.errors else 200)
+
+
+@login_required
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
+    services.attribute_purchases(campaign=campaign)
+    return render(request, "care/campaign.html", {"campaign": campaign, "results": services.campaign_results(campaign=campaign)})
+
+
+@login_required
+@require_POST
+def campaign_launch(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        services.launch_campaign(campaign=campaign, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("Campaign launched."))
+    return redirect("care:campaign", pk)
