@@ -93,3 +93,36 @@ def test_the_statistics_page_shows_figures_and_chart_data(client, agent, custome
     assert response.status_code == 200
     assert 'id="chart-by-category"' in body and "Per 1,000 customers" in body
     assert response.context["figures"]["total"] == 3
+
+
+def test_a_repair_ticket_from_the_pages(client, agent, customer):
+    import datetime
+
+    from django.utils import timezone
+
+    from guanxi.service.models import ServiceTicket
+    client.force_login(agent)
+    response = client.post("/service/tickets/new/", {"customer": customer.pk, "kind": "repair", "description": "不加热", "technician": agent.pk})
+    ticket = ServiceTicket.objects.get()
+    assert response.status_code == 302
+    visit = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(f"/service/tickets/{ticket.pk}/", {"form": "visit", "visit-version": ticket.version, "visit-visit_at": visit}).status_code == 302
+    assert client.post(f"/service/tickets/{ticket.pk}/", {"form": "part", "part-description": "加热盘", "part-quantity": "1", "part-unit_cost": "30"}).status_code == 302
+    ticket.refresh_from_db()
+    assert client.post(f"/service/tickets/{ticket.pk}/", {"form": "complete", "complete-version": ticket.version, "complete-resolution": "已修好"}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "done" and ticket.parts.count() == 1
+    assert client.get("/service/tickets/").status_code == 200
+
+
+def test_the_knowledge_base_page_searches_and_adds_answers(client, agent):
+    client.force_login(agent)
+    assert client.post("/service/knowledge/", {"question": "发票怎么开？", "answer": "在订单页申请。"}).status_code == 302
+    assert "发票怎么开" in client.get("/service/knowledge/?q=发票").content.decode()
+
+
+def test_dissatisfaction_is_recorded_from_its_page(client, agent, customer):
+    from guanxi.service.models import Dissatisfaction
+    client.force_login(agent)
+    response = client.post("/complaints/dissatisfaction/", {"customer": customer.pk, "reaction": "stopped_buying", "category": "price"})
+    assert response.status_code == 302 and Dissatisfaction.objects.filter(customer=customer).exists()

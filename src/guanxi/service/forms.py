@@ -123,3 +123,45 @@ class DissatisfactionForm(forms.Form):
     reaction = forms.ChoiceField(label=_("Reaction"), choices=Reaction.choices)
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     note = forms.CharField(label=_("Note"), max_length=5_000, required=False, widget=TEXTAREA)
+
+
+class TicketForm(forms.Form):
+    customer = forms.IntegerField(label=_("Customer"), widget=forms.Select)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    description = forms.CharField(label=_("What is needed"), max_length=10_000, widget=TEXTAREA)
+    technician = forms.ModelChoiceField(label=_("Our technician"), queryset=User.objects.none(), required=False)
+    partner = forms.ModelChoiceField(label=_("Or a partner"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from guanxi.customers.models import Referrer
+        from guanxi.service.models import ServiceTicket
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ServiceTicket.Kind.choices
+        self.fields["technician"].queryset = _handlers()
+        self.fields["partner"].queryset = Referrer.objects.filter(kind=Referrer.Kind.PARTNER, is_active=True).order_by("name")
+
+
+class VisitForm(ActionForm):
+    visit_at = forms.DateTimeField(label=_("Visit on"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+
+class CompleteTicketForm(ActionForm):
+    resolution = forms.CharField(label=_("What was done"), max_length=10_000, widget=TEXTAREA)
+
+
+class PartForm(forms.Form):
+    description = forms.CharField(label=_("Part"), max_length=200)
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, min_value=0, initial=1)
+    unit_cost = forms.DecimalField(label=_("Unit cost"), max_digits=14, decimal_places=2, min_value=0, initial=0)
+
+
+class ArticleForm(forms.Form):
+    question = forms.CharField(label=_("Question"), max_length=300)
+    answer = forms.CharField(label=_("Answer"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    keywords = forms.CharField(label=_("Keywords"), max_length=300, required=False)
+
+
+class DissatisfactionPageForm(DissatisfactionForm):
+    customer = forms.IntegerField(label=_("Customer"), widget=forms.Select)

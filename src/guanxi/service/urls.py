@@ -14,4 +14,9 @@ urlpatterns = [
     path("complaints/<int:pk>/do/<slug:action>/", views.complaint_act, name="act"),
     path("complaints/<int:pk>/take-over/", views.complaint_take_over, name="take_over"),
     path("complaints/<int:pk>/backlog/", views.complaint_backlog, name="backlog"),
+    path("complaints/dissatisfaction/", views.dissatisfaction_create, name="dissatisfaction"),
+    path("service/tickets/", views.ticket_list, name="tickets"),
+    path("service/tickets/new/", views.ticket_create, name="ticket_create"),
+    path("service/tickets/<int:pk>/", views.ticket_detail, name="ticket"),
+    path("service/knowledge/", views.knowledge_base, name="knowledge"),
 ]

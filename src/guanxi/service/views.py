@@ -229,3 +229,133 @@ def complaint_backlog(request, pk):
 def complaint_statistics(request):
     figures = statistics.complaint_statistics(request.user)
     return render(request, "service/statistics.html", {"figures": figures, "charts": statistics.charts(figures)})
+
+
+# --- After-sales service, knowledge base, dissatisfaction ------------------------------------------------
+
+@login_required
+def ticket_list(request):
+    from guanxi.service.models import ServiceTicket
+
+    status = request.GET.get("status") if request.GET.get("status") in ServiceTicket.TicketStatus.values else None
+    page = paginate(selectors.service_tickets(request.user, status=status).order_by("-created_at", "-id"), request.GET.get("page"))
+    return render(request, "service/tickets.html", {"page": page, "status": status, "statuses": ServiceTicket.TicketStatus.choices})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request):
+    from guanxi.service.forms import TicketForm
+
+    picked = _picked_customer(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    form = TicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("customer")
+        if picked is None:
+            form.add_error("customer", _("Choose a customer."))
+        else:
+            try:
+                ticket = services.open_service_ticket(customer=picked, actor=request.user, **data)
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect("service:ticket", ticket.pk)
+    return render(request, "service/ticket_new.html", {"form": form, "picked": picked}, status=422 if form.errors else 200)
+
+
+def _ticket_or_404(user, pk):
+    from guanxi.service.models import ServiceTicket
+
+    try:
+        return selectors.service_tickets(user).get(pk=pk)
+    except ServiceTicket.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request, pk):
+    from guanxi.service.forms import CompleteTicketForm, PartForm, VisitForm
+
+    ticket = _ticket_or_404(request.user, pk)
+    forms = {"visit": VisitForm(initial={"version": ticket.version, "address": ticket.customer.address}, prefix="visit"),
+             "part": PartForm(prefix="part"), "complete": CompleteTicketForm(initial={"version": ticket.version}, prefix="complete")}
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form")
+        classes = {"visit": VisitForm, "part": PartForm, "complete": CompleteTicketForm}
+        if which not in classes:
+            raise Http404
+        form = forms[which] = classes[which](request.POST, prefix=which)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if which == "visit":
+                    services.schedule_visit(ticket=ticket, actor=request.user, expected_version=data["version"],
+                                            visit_at=data["visit_at"], address=data["address"])
+                elif which == "part":
+                    services.record_part(ticket=ticket, actor=request.user, **data)
+                else:
+                    services.complete_service_ticket(ticket=ticket, actor=request.user, expected_version=data["version"],
+                                                     resolution=data["resolution"])
+            except StaleVersion:
+                form.add_error(None, _("Someone else changed this ticket first; reload and try again."))
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("service:ticket", pk)
+        status = 422
+    return render(request, "service/ticket.html", {"ticket": ticket, "forms": forms, "parts": ticket.parts.all()}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def knowledge_base(request):
+    from guanxi.service.forms import ArticleForm
+
+    q = request.GET.get("q", "").strip()[:100]
+    form = ArticleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_article(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Answer saved."))
+            return redirect("service:knowledge")
+    return render(request, "service/knowledge.html", {"q": q, "articles": selectors.search_articles(q), "form": form,
+                                                      "can_edit": services._is_handler(request.user)},
+                  status=422 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dissatisfaction_create(request):
+    from guanxi.service.forms import DissatisfactionPageForm
+
+    picked = _picked_customer(request.user, request.GET.get("customer") or request.POST.get("customer"))
+    form = DissatisfactionPageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("customer")
+        if picked is None:
+            form.add_error("customer", _("Choose a customer."))
+        else:
+            try:
+                services.record_dissatisfaction(customer=picked, actor=request.user, **data)
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Dissatisfaction recorded for %(name)s.") % {"name": picked.name})
+                return redirect("service:list")
+    return render(request, "service/dissatisfaction.html", {"form": form, "picked": picked}, status=422 if form.errors else 200)

@@ -26,6 +26,7 @@ NAV = (
     NavItem(_("Interactions"), ("engagement:interactions", "web:interactions")),
     NavItem(_("Products & orders"), ("sales:orders", "web:orders")),
     NavItem(_("Complaints"), ("service:list",)),
+    NavItem(_("After-sales service"), ("service:tickets",)),
     NavItem(_("Care & campaigns"), ("care:home",)),
     NavItem(_("Administration"), ("admin:index",), admin_only=True, separator=True),
 )
