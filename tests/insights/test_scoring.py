@@ -131,3 +131,20 @@ def test_a_silent_run_is_cleaned_up_and_the_next_one_completes(shop, manager):
     stale.refresh_from_db()
     assert stale.status == ScoringRun.Status.FAILED
     assert rerun.is_current and rerun.pk != good.pk
+
+
+def test_scoring_before_any_order_makes_an_empty_current_run(manager):
+    run = services.run_scoring(as_of=AS_OF, actor=manager)
+    assert (run.status, run.is_current, run.customers) == ("done", True, 0)
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/scores", {"grade": "vip"}),
+    ("/customers/0/scores", {}),
+    ("/exports/customers", {"fmt": "pdf"}),
+    ("/warnings", {"status": "x" * 300}),
+    ("/products/1/lookalikes", {"limit": 10**6}),
+])
+def test_bad_input_is_a_422_naming_the_parameter(admin_user, api_as, path, params):
+    response = api_as(admin_user).get(path, **params)
+    assert response.status_code == 422
