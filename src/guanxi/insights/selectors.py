@@ -323,3 +323,29 @@ def customers_for_export(user: User, filters: dict) -> QuerySet:
     if filters.get("value_segment"):
         customers = customers.filter(pk__in=CustomerScore.objects.filter(run__is_current=True, value_segment=filters["value_segment"]).values("customer_id"))
     return customers.order_by("pk")
+
+
+# --- Insights pages -------------------------------------------------------------------------------------
+
+GRADE_ORDER = ("key", "normal", "small", "bad")
+
+
+def pyramid(user: User) -> list[dict]:
+    """The customer pyramid of the current run: count against profit (and CLV) per grade, top first,
+    over the customers `user` sees."""
+    rows = {r["grade"]: r for r in current_scores(user).order_by().values("grade")
+            .annotate(customers=Count("pk"), profit=Sum("profit"), clv=Sum("clv"))}
+    total_count = sum(r["customers"] for r in rows.values()) or 1
+    total_profit = sum((r["profit"] or ZERO) for r in rows.values())
+    return [{
+        "grade": grade, "customers": rows.get(grade, {}).get("customers", 0),
+        "count_share": round(100 * rows.get(grade, {}).get("customers", 0) / total_count),
+        "profit": rows.get(grade, {}).get("profit") or ZERO, "clv": rows.get(grade, {}).get("clv") or ZERO,
+        "profit_share": round(100 * (rows.get(grade, {}).get("profit") or ZERO) / total_profit) if total_profit else 0,
+    } for grade in GRADE_ORDER]
+
+
+def churn_risks(user: User, *, limit: int = 10) -> QuerySet:
+    """Customers (not lost) least likely to still be buying, by P(alive)."""
+    return (current_scores(user).filter(p_alive__isnull=False).exclude(customer__state=State.LOST)
+            .order_by("p_alive", "customer_id")[:limit])
