@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("guanxi.engagement.urls")),
     path("", include("guanxi.service.urls")),
     path("", include("guanxi.care.urls")),
+    path("", include("guanxi.insights.urls")),
     path("", include("guanxi.web.urls")),
 ]
 

@@ -28,6 +28,7 @@ NAV = (
     NavItem(_("Complaints"), ("service:list",)),
     NavItem(_("After-sales service"), ("service:tickets",)),
     NavItem(_("Care & campaigns"), ("care:home",)),
+    NavItem(_("Insights"), ("insights:home",)),
     NavItem(_("Administration"), ("admin:index",), admin_only=True, separator=True),
 )
 
