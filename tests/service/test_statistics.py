@@ -53,3 +53,29 @@ def test_first_response_time_is_measured_on_every_inbound_enquiry(rep, customer)
                                occurred_at=monday + datetime.timedelta(hours=3))
     figures = statistics.first_response_times(rep, since=monday - datetime.timedelta(days=1))
     assert figures["enquiries"] == 2 and figures["unanswered"] == 1 and figures["median"] == 2.0
+
+
+def test_retention_compares_resolved_complainers_with_customers_who_never_complained(agent, service_manager, rep, customer,
+                                                                                      service_department, admin_user):
+    from decimal import Decimal
+
+    from guanxi.customers.models import Customer
+    from guanxi.sales import services as sales
+    from guanxi.sales.models import Order
+    product = sales.create_product(actor=admin_user, sku="R-1", name="茶", list_price=Decimal("10"))
+    # Given a complainer whose complaint was resolved and who then bought again
+    to_status(services.receive_complaint(actor=agent, customer=customer, channel=Channel.HOTLINE, description="a"),
+              Status.RESOLVED, agent, service_manager, service_department)
+    sales.create_order(customer=customer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+    # And two buyers from a year ago who never complained, one of whom bought again recently
+    year_ago = timezone.now() - datetime.timedelta(days=365)
+    for i in range(2):
+        buyer = make_customer(rep)
+        order = sales.create_order(customer=buyer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+        Order.objects.filter(pk=order.pk).update(created_at=year_ago)
+        if i == 0:
+            sales.create_order(customer=buyer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+    retention = statistics.complaint_statistics(agent)["retention"]
+    assert retention["resolved_complainers"] == 1 and retention["resolved_retained"] == 100.0
+    assert retention["never_complained"] == 2 and retention["never_retained"] == 50.0
+    assert Customer.objects.count() == 3
