@@ -34,8 +34,11 @@ def test_a_campaign_from_segment_to_results(api_as, admin_user, rep):
     campaign = client.post("/campaigns", {"name": "春节", "segment": segment["id"], "subject": "新春", "message": "祝福",
                                           "budget": "100.00", "cost": "50.00", "holdout_percent": 0}).json()
     assert client.post(f"/campaigns/{campaign['id']}/launch").json()["status"] == "running"
+    from guanxi.customers.models import Customer
+    replier = Customer.objects.filter(email="x0@example.com").get()
+    assert api_as(rep).post(f"/campaigns/{campaign['id']}/replies/{replier.pk}").status_code == 204
     results = client.get(f"/campaigns/{campaign['id']}/results").json()
-    assert results["contacted"]["n"] == 5 and results["roi"] == "-1.0000"
+    assert results["contacted"]["n"] == 5 and results["roi"] == "-1.0000" and results["contacted"]["replied"] == 1
     assert client.post("/segments", {"name": "x", "filters": {"state": "asleep"}}).status_code == 422
     assert client.post("/incident-notices", {"product": 999, "bought_from": str(datetime.date.today()),
                                              "bought_to": str(datetime.date.today()), "subject": "x", "message": "y"}).status_code == 422

@@ -174,3 +174,15 @@ def results(request, campaign_id: Id):
     services.attribute_purchases(campaign=campaign)
     data = services.campaign_results(campaign=campaign)
     return {**data, "roi": None if data["roi"] is None else str(data["roi"].quantize(Decimal("0.0001")))}
+
+
+@router.post("/campaigns/{campaign_id}/replies/{customer_id}", response={204: None})
+def record_reply(request, campaign_id: Id, customer_id: Id):
+    """The customer answered the campaign (by phone, mail, WeChat…): counted as a response."""
+    from guanxi.care.models import CampaignMember
+
+    customer = customer_in_view(request.auth, customer_id)
+    member = CampaignMember.objects.select_related("customer").get(campaign_id=campaign_id, customer=customer)
+    with forbidden_as_403():
+        services.record_reply(member=member, actor=request.auth)
+    return Status(204, None)
