@@ -28,7 +28,7 @@ from guanxi.sales.services import clean_choice, clean_text, money
 from guanxi.service import sla
 from guanxi.service.models import (
     BacklogItem, CausedBy, Category, Complaint, ComplaintCause, ComplaintSequence, ComplaintStep, Concerns,
-    DefectAlert, Dissatisfaction, Reaction, Severity, SlaEscalation, SlaPolicy, Status,
+    DefectAlert, Dissatisfaction, Reaction, Severity, SlaEscalation, SlaPolicy,
 )
 from guanxi.service.selectors import visible_complaints
 from guanxi.service.workflow import TRANSITIONS, UNACKNOWLEDGED_STATUSES, UNRESOLVED_STATUSES
