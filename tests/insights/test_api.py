@@ -1,6 +1,5 @@
 """Insights API: scores, scoring runs, warnings, look-alikes and exports — each behind visibility."""
 
-import datetime
 from decimal import Decimal
 
 import pytest

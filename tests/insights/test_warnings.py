@@ -129,10 +129,10 @@ def test_expenses_climbing_fire_only_above_the_set_rate(rep, recent, raised):
 def test_churn_risk_fires_strictly_below_the_p_alive_threshold(shop, manager):
     services.run_scoring(as_of=AS_OF, actor=manager)
     score = CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False, p_alive__lt=0.99).order_by("p_alive").last()
-    set_rule("churn_risk", p_alive_below=score.p_alive, gap_factor=1e9, min_orders=2)
+    set_rule("churn_risk", p_alive_below=score.p_alive, gap_factor=1e9, min_orders=2, recent_days=10**5)
     evaluate("churn_risk")
     assert not warnings_of("churn_risk", score.customer).exists()
-    set_rule("churn_risk", p_alive_below=score.p_alive + 1e-9, gap_factor=1e9, min_orders=2)
+    set_rule("churn_risk", p_alive_below=score.p_alive + 1e-9, gap_factor=1e9, min_orders=2, recent_days=10**5)
     evaluate("churn_risk")
     evaluate("churn_risk")
     assert warnings_of("churn_risk", score.customer).count() == 1
@@ -155,7 +155,7 @@ def test_churn_risk_fires_when_the_gap_is_more_than_three_usual_intervals(shop, 
 
 def test_a_customer_who_bought_only_one_off_products_never_gets_a_churn_warning(shop, manager):
     services.run_scoring(as_of=AS_OF, actor=manager)
-    set_rule("churn_risk", p_alive_below=1.01, gap_factor=0, min_orders=1)
+    set_rule("churn_risk", p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=10**5)
     evaluate("churn_risk")
     assert warnings_of("churn_risk").exists()
     assert not warnings_of("churn_risk", shop[-1]).exists()  # the wedding-banquet customer
@@ -180,6 +180,22 @@ def test_cumulative_purchases_fire_on_reaching_the_threshold(rep, catalogue, cup
     evaluate("cumulative_purchases")
     evaluate("cumulative_purchases")
     assert warnings_of("cumulative_purchases", customer).count() == raised
+
+
+def test_only_the_highest_threshold_passed_is_raised(rep, catalogue):
+    set_rule("cumulative_purchases", thresholds=[100, 1000])
+    customer = make_customer(rep)
+    buy(customer, rep, catalogue["tea"], AS_OF, quantity=10)
+    evaluate("cumulative_purchases")
+    assert [w.data["threshold"] for w in warnings_of("cumulative_purchases", customer)] == ["1000"]
+
+
+def test_churn_risk_leaves_out_customers_gone_quiet_long_ago(shop, manager):
+    services.run_scoring(as_of=AS_OF, actor=manager)
+    set_rule("churn_risk", p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=90)
+    evaluate("churn_risk")
+    warned = CustomerScore.objects.filter(run__is_current=True, customer__warnings__kind="churn_risk")
+    assert warned.exists() and all((AS_OF - s.last_order_on).days <= 90 for s in warned)
 
 
 # --- replacement due ---------------------------------------------------------------------------------

@@ -148,14 +148,17 @@ def expenses(as_of: datetime.date, params: dict) -> list[Warning]:
 def churn_risk(as_of: datetime.date, params: dict) -> list[Warning]:
     """Customers (not yet lost) in the current run with P(alive) strictly below the threshold, or whose time
     since the last purchase is strictly more than gap_factor × their usual interval (with at least
-    min_orders purchase days). Customers who bought only one-off products have no P(alive) and are
-    left out. Once per customer and last purchase: a new order resets it."""
+    min_orders purchase days). Only customers who ordered within recent_days are warned about: a
+    warning is early or it is noise. Customers who bought only one-off products have no P(alive)
+    and are left out. Once per customer and last purchase: a new order resets it."""
     threshold, gap = float(params["p_alive_below"]), float(params["gap_factor"])
     repeat = max(int(params["min_orders"]) - 1, 1)
     # days since last > gap × recency / frequency, multiplied out: no division by a zero frequency
     overdue = ExpressionWrapper((F("age_days") - F("recency_days")) * F("frequency") - gap * F("recency_days"),
                                 output_field=FloatField())
-    scores = (CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False).exclude(customer__state=State.LOST)
+    recent = as_of - datetime.timedelta(days=int(params["recent_days"]))
+    scores = (CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False, last_order_on__gte=recent)
+              .exclude(customer__state=State.LOST)
               .alias(overdue=overdue)
               .filter(Q(p_alive__lt=threshold) | Q(frequency__gte=repeat, overdue__gt=0))
               .values_list("customer_id", "customer__owner_id", "p_alive", "last_order_on", "recency_days", "age_days", "frequency"))
@@ -185,7 +188,8 @@ def lost(as_of: datetime.date, params: dict) -> list[Warning]:
 # --- 5. cumulative purchases passing a threshold -----------------------------------------------------------
 
 def cumulative_purchases(as_of: datetime.date, params: dict) -> list[Warning]:
-    """Revenue to date reaching each threshold (≥), once per customer and threshold (seed 000: prompt an offer)."""
+    """Revenue to date reaching a threshold (≥): the highest one reached, once per customer and
+    threshold (seed 000: prompt an offer); passing a higher one later raises a new warning."""
     thresholds = sorted(Decimal(str(t)) for t in params["thresholds"])
     if not thresholds:
         return []
@@ -197,7 +201,8 @@ def cumulative_purchases(as_of: datetime.date, params: dict) -> list[Warning]:
                 message=_("Cumulative purchases %(total)s passed %(threshold)s.") % {"total": total, "threshold": threshold},
                 suggestion=_("Thank the customer with an offer or reward."),
                 data={"total": str(total), "threshold": str(threshold)})
-        for customer_id, owner_id, total in totals for threshold in thresholds if total >= threshold
+        for customer_id, owner_id, total in totals
+        for threshold in [max(t for t in thresholds if total >= t)]
     ]
 
 
