@@ -198,6 +198,14 @@ def test_churn_risk_leaves_out_customers_gone_quiet_long_ago(shop, manager):
     assert warned.exists() and all((AS_OF - s.last_order_on).days <= 90 for s in warned)
 
 
+def test_a_threshold_passed_long_ago_raises_nothing(rep, catalogue):
+    set_rule("cumulative_purchases", thresholds=[100], lookback_days=30)
+    customer = make_customer(rep)
+    buy(customer, rep, catalogue["tea"], AS_OF - datetime.timedelta(days=31), quantity=2)
+    buy(customer, rep, catalogue["tea"], AS_OF)
+    assert evaluate("cumulative_purchases") == 0
+
+
 # --- replacement due ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("as_of", "raised"), [(datetime.date(2026, 5, 30), 0), (datetime.date(2026, 5, 31), 1)])

@@ -45,7 +45,7 @@ DEFAULT_RULE_PARAMETERS = {
     "expenses": {"climb_rate": 0.5, "min_amount": 1000, "months": 3},
     "churn_risk": {"p_alive_below": 0.3, "gap_factor": 3.0, "min_orders": 2, "recent_days": 365},
     "lost": {"lookback_days": 30},
-    "cumulative_purchases": {"thresholds": [10000, 50000, 100000]},
+    "cumulative_purchases": {"thresholds": [10000, 50000, 100000], "lookback_days": 30},
     "replacement_due": {"lead_days": 30, "max_overdue_days": 30},
     "big_account_risk": {"grades": ["key"], "late_days_over_terms": 15, "discount_rate_above": 0.10,
                          "revenue_share_above": 0.05, "months": 12},

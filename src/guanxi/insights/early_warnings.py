@@ -188,22 +188,26 @@ def lost(as_of: datetime.date, params: dict) -> list[Warning]:
 # --- 5. cumulative purchases passing a threshold -----------------------------------------------------------
 
 def cumulative_purchases(as_of: datetime.date, params: dict) -> list[Warning]:
-    """Revenue to date reaching a threshold (≥): the highest one reached, once per customer and
-    threshold (seed 000: prompt an offer); passing a higher one later raises a new warning."""
+    """Revenue to date reaching a threshold (≥) within the last lookback_days (it was below it
+    before): the highest one passed, once per customer and threshold (seed 000: prompt an offer)."""
     thresholds = sorted(Decimal(str(t)) for t in params["thresholds"])
     if not thresholds:
         return []
+    before = as_of - datetime.timedelta(days=int(params["lookback_days"]))
     totals = (Order.objects.filter(status__in=BILLED_STATUSES, order_date__lte=as_of).order_by().values("customer_id")
-              .annotate(s=Sum("total")).filter(s__gte=thresholds[0]).values_list("customer_id", "customer__owner_id", "s"))
-    return [
-        Warning(kind=WarningKind.CUMULATIVE_PURCHASES, key=f"c{customer_id}:t{threshold}", customer_id=customer_id,
+              .annotate(s=Sum("total"), b=Coalesce(Sum("total", filter=Q(order_date__lte=before)), Value(ZERO), output_field=MONEY))
+              .filter(s__gte=thresholds[0]).values_list("customer_id", "customer__owner_id", "s", "b"))
+    found = []
+    for customer_id, owner_id, total, earlier in totals:
+        passed = [t for t in thresholds if earlier < t <= total]
+        if passed:
+            found.append(Warning(
+                kind=WarningKind.CUMULATIVE_PURCHASES, key=f"c{customer_id}:t{passed[-1]}", customer_id=customer_id,
                 assignee_id=owner_id,
-                message=_("Cumulative purchases %(total)s passed %(threshold)s.") % {"total": total, "threshold": threshold},
+                message=_("Cumulative purchases %(total)s passed %(threshold)s.") % {"total": total, "threshold": passed[-1]},
                 suggestion=_("Thank the customer with an offer or reward."),
-                data={"total": str(total), "threshold": str(threshold)})
-        for customer_id, owner_id, total in totals
-        for threshold in [max(t for t in thresholds if total >= t)]
-    ]
+                data={"total": str(total), "threshold": str(passed[-1])}))
+    return found
 
 
 # --- 6. products due for replacement -----------------------------------------------------------------------
