@@ -27,7 +27,7 @@ def test_the_nightly_job_is_registered_daily_at_two(db):
 @pytest.mark.django_db(transaction=True)
 def test_a_run_started_from_the_api_is_scored_by_the_worker_and_raises_warnings(shop, manager, api_as):
     # Given a rule that prompts an offer from the first yuan, and a manager who started a run from the API
-    WarningRule.objects.update_or_create(kind="cumulative_purchases", defaults={"parameters": {"thresholds": [1]}})
+    WarningRule.objects.update_or_create(kind="cumulative_purchases", defaults={"parameters": {"thresholds": [1], "lookback_days": 10**5}})
     run_id = api_as(manager).post("/scoring-runs", {"as_of": AS_OF.isoformat()}).json()["id"]
     # When `guanxi worker` serves the bulk queue
     jobs.RetryingWorker(queue_names=["bulk"], interval=0, batch=True, backend_name="default", startup_delay=False,
