@@ -281,3 +281,22 @@ def test_another_rep_cannot_see_or_handle_the_warning(credit_warning, other_rep)
 def test_an_analyst_sees_but_cannot_handle_a_warning(credit_warning, analyst):
     with pytest.raises(PermissionDenied):
         services.acknowledge_warning(warning=credit_warning, actor=analyst)
+
+
+def test_a_credit_warning_opens_one_collection_task_for_the_owner(on_credit, rep, catalogue):
+    from guanxi.engagement.models import Task
+
+    buy(on_credit, rep, catalogue["tea"], AS_OF, quantity=20, paid=False)
+    evaluate("credit_limit")
+    evaluate("credit_limit")
+    task = Task.objects.get(customer=on_credit)
+    assert task.assignee == rep and task.title == str(services.WARNING_TASKS["credit_limit"][0])
+
+
+def test_an_administrator_can_switch_the_task_off(on_credit, rep, catalogue):
+    from guanxi.engagement.models import Task
+
+    set_rule("credit_limit", task=False)
+    buy(on_credit, rep, catalogue["tea"], AS_OF, quantity=20, paid=False)
+    assert evaluate("credit_limit") == 1
+    assert not Task.objects.filter(customer=on_credit).exists()

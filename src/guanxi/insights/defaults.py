@@ -1,7 +1,9 @@
 """Defaults an administrator starts from: spend tiers, service policies and warning rules.
 
 Seeded by migration 0002; evaluators fall back to DEFAULT_RULE_PARAMETERS for any parameter a
-rule leaves out.
+rule leaves out. "task": true makes each new warning of that kind a task for its assignee; it is on
+for credit (collection) and lost customers (win-back), off where a first run on old data would
+bury reps in tasks (churn, replacement, contact) until an administrator turns it on.
 """
 
 SPEND_TIERS = [
@@ -40,15 +42,15 @@ SERVICE_POLICIES = [
 ]
 
 DEFAULT_RULE_PARAMETERS = {
-    "credit_limit": {},
+    "credit_limit": {"task": True},
     "sales_pace": {"tolerance": 0.10},
     "expenses": {"climb_rate": 0.5, "min_amount": 1000, "months": 3},
-    "churn_risk": {"p_alive_below": 0.3, "gap_factor": 3.0, "min_orders": 2, "recent_days": 365},
-    "lost": {"lookback_days": 30},
+    "churn_risk": {"p_alive_below": 0.3, "gap_factor": 3.0, "min_orders": 2, "recent_days": 365, "task": False},
+    "lost": {"lookback_days": 30, "task": True},
     "cumulative_purchases": {"thresholds": [10000, 50000, 100000], "lookback_days": 30},
-    "replacement_due": {"lead_days": 30, "max_overdue_days": 30},
+    "replacement_due": {"lead_days": 30, "max_overdue_days": 30, "task": False},
     "big_account_risk": {"grades": ["key"], "late_days_over_terms": 15, "discount_rate_above": 0.10,
                          "revenue_share_above": 0.05, "months": 12},
     "export_volume": {"rows_per_export": 5000, "rows_per_day": 20000},
-    "contact_overdue": {},
+    "contact_overdue": {"task": False},
 }

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from guanxi.accounts.models import Role, User
 from guanxi.core.visibility import is_read_only
@@ -246,9 +247,21 @@ def _prune_old_runs() -> None:
 # --- Early warnings -------------------------------------------------------------------------------
 
 
+# Warnings that name an action become a task for their assignee (the issue: "the warning opens a
+# collection task"); each rule's "task" parameter switches it (defaults.DEFAULT_RULE_PARAMETERS).
+WARNING_TASKS = {
+    "credit_limit": (_lazy("Collect the receivable (over the credit limit)"), 3),
+    "churn_risk": (_lazy("Call the customer: churn risk"), 7),
+    "lost": (_lazy("Win-back: find out why the customer left"), 7),
+    "replacement_due": (_lazy("Offer a replacement"), 14),
+    "contact_overdue": (_lazy("Get in touch (service policy)"), 7),
+}
+
+
 def evaluate_warnings(*, as_of: datetime.date | None = None, kinds: list[str] | None = None) -> dict[str, int]:
     """Run the enabled evaluators; new warnings are inserted once (the (kind, key) constraint makes
-    reruns no-ops). Returns how many new warnings each kind raised."""
+    reruns no-ops) and those that name an action open a task for the assignee. Returns how many new
+    warnings each kind raised."""
     from guanxi.insights.early_warnings import EVALUATORS, rule_parameters
 
     as_of = as_of or timezone.localdate()
@@ -260,12 +273,33 @@ def evaluate_warnings(*, as_of: datetime.date | None = None, kinds: list[str] | 
         if params is None:
             continue
         found = evaluate(as_of, params)
-        with transaction.atomic():
-            before = Warning.objects.filter(kind=kind).count()
-            for start in range(0, len(found), BATCH):
-                Warning.objects.bulk_create(found[start:start + BATCH], ignore_conflicts=True)
-            raised[str(kind)] = Warning.objects.filter(kind=kind).count() - before
+        new_keys = []
+        for start in range(0, len(found), BATCH):
+            chunk = found[start:start + BATCH]
+            with transaction.atomic():
+                known = set(Warning.objects.filter(kind=kind, key__in=[w.key for w in chunk]).values_list("key", flat=True))
+                Warning.objects.bulk_create(chunk, ignore_conflicts=True)
+            new_keys += [w.key for w in chunk if w.key not in known]
+        raised[str(kind)] = len(new_keys)
+        if kind in WARNING_TASKS and params.get("task", False):
+            _open_tasks(kind, new_keys)
     return raised
+
+
+def _open_tasks(kind: str, keys: list[str]) -> None:
+    from guanxi.engagement.services import create_task
+
+    title, days = WARNING_TASKS[kind]
+    for start in range(0, len(keys), BATCH):
+        warnings = (Warning.objects.filter(kind=kind, key__in=keys[start:start + BATCH], assignee__isnull=False,
+                                           customer__isnull=False).select_related("customer", "assignee"))
+        for warning in warnings:
+            if not warning.assignee.is_active:
+                continue
+            # The assignee files it: the system has no user of its own, and the owner may act on the customer.
+            create_task(title=str(title), actor=warning.assignee, assignee=warning.assignee, customer=warning.customer,
+                        due_at=timezone.now() + datetime.timedelta(days=days),
+                        description=f"{warning.message}\n{warning.suggestion}\n(#{warning.pk})")
 
 
 def _handle_warning(warning: Warning, actor: User, note: str) -> str:
