@@ -10,6 +10,7 @@ from tests.factories import make_customer
 
 @pytest.fixture
 def admin_client_(client, admin_user):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in English
     client.force_login(admin_user)
     return client
 
