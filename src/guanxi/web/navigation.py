@@ -1,7 +1,7 @@
 """The main navigation: one list, so a new workspace is one line here.
 
-Each item names the URL it wants first; until that page exists, the placeholder in
-`guanxi.web.views` answers so the layout never breaks (see README.md).
+Each item names its page's URL; an item whose URL does not resolve (an app not installed)
+is left out, so the layout never breaks (see README.md).
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class NavItem:
     label: str
-    url_names: tuple[str, ...]  # tried in order; the first that resolves wins
+    url_names: tuple[str, ...]  # the first is the link; every one of them highlights the item
     admin_only: bool = False
     separator: bool = False
 
@@ -21,10 +21,10 @@ class NavItem:
 NAV = (
     NavItem(_("Dashboard"), ("web:dashboard",)),
     NavItem(_("Customers"), ("customers:list",)),
-    NavItem(_("Pipeline"), ("sales:pipeline", "web:pipeline")),
-    NavItem(_("Tasks"), ("engagement:tasks", "web:tasks")),
-    NavItem(_("Interactions"), ("engagement:interactions", "web:interactions")),
-    NavItem(_("Products & orders"), ("sales:orders", "web:orders")),
+    NavItem(_("Pipeline"), ("sales:pipeline",)),
+    NavItem(_("Tasks"), ("engagement:tasks",)),
+    NavItem(_("Interactions"), ("engagement:interactions",)),
+    NavItem(_("Products & orders"), ("sales:orders", "sales:products", "sales:receivables")),
     NavItem(_("Complaints"), ("service:list",)),
     NavItem(_("After-sales service"), ("service:tickets",)),
     NavItem(_("Care & campaigns"), ("care:home",)),
@@ -33,13 +33,14 @@ NAV = (
 )
 
 
-def _first_url(names: tuple[str, ...]) -> str | None:
+def _urls(names: tuple[str, ...]) -> list[str]:
+    urls = []
     for name in names:
         try:
-            return reverse(name)
+            urls.append(reverse(name))
         except NoReverseMatch:
             continue
-    return None
+    return urls
 
 
 def nav_items(request) -> list[dict]:
@@ -48,9 +49,9 @@ def nav_items(request) -> list[dict]:
     for item in NAV:
         if item.admin_only and not (user.is_staff and getattr(user, "is_admin_role", False)):
             continue
-        url = _first_url(item.url_names)
-        if url is None:
+        urls = _urls(item.url_names)
+        if not urls:
             continue
-        active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active, "separator": item.separator})
+        active = any(request.path == url if url == "/" else request.path.startswith(url) for url in urls)
+        items.append({"label": item.label, "url": urls[0], "active": active, "separator": item.separator})
     return items
