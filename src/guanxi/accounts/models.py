@@ -68,6 +68,13 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def get_full_name(self) -> str:
+        """Chinese names read surname first with no space (周坤); others "given family"."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u3400" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+
     @property
     def is_admin_role(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
