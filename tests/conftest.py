@@ -82,7 +82,8 @@ class ApiClient:
 
         self.user = user
         _token, self.raw_token = create_token(user=user, name="tests")
-        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {self.raw_token}")
+        # Messages are asserted in English; the site default is Chinese.
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {self.raw_token}", HTTP_ACCEPT_LANGUAGE="en")
 
     def _send(self, method, path, data=None, **params):
         kwargs = {"content_type": "application/json"}
