@@ -181,11 +181,14 @@ class OrderLine(models.Model):
     list_price = money_field(verbose_name=_("list price"))
     unit_cost = money_field(verbose_name=_("unit cost"))
     line_total = money_field(verbose_name=_("line total"))
+    # The production batch or lot shipped, so that an incident notice can reach every buyer of a batch.
+    # db_default: the demo and imports insert lines with explicit column lists.
+    batch = models.CharField(_("batch / lot"), max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-        indexes = [models.Index(fields=["product", "order"])]
+        indexes = [models.Index(fields=["product", "order"]), models.Index(fields=["product", "batch"], name="orderline_product_batch")]
 
     @property
     def discount(self) -> Decimal:
