@@ -1,44 +1,44 @@
-"""Dates care rules fire on: holidays (lunar ones from the `holidays` package), birthdays (29 February
+"""Dates care rules fire on: holidays (lunar ones from the `lunardate` library), birthdays (29 February
 falls on the 28th in common years) and relationship anniversaries (paper → silver → gold)."""
 
 import datetime
 import functools
 
 from django.utils.translation import gettext_lazy as _
+from lunardate import LunarDate
 
 from guanxi.care.models import CareRule
 
 H = CareRule.Holiday
 
 
-@functools.lru_cache(maxsize=1)
-def _lunisolar():
-    # The holidays package's own Chinese lunisolar calendar (1901–2100), which holidays.China() uses.
-    from holidays.calendars.chinese import _ChineseLunisolar
+# Lunar festivals as (lunar month, day) of an ordinary month; a leap month of the same number never counts.
+LUNAR = {H.SPRING_FESTIVAL: (1, 1), H.LANTERN: (1, 15), H.DRAGON_BOAT: (5, 5), H.MID_AUTUMN: (8, 15)}
+FIXED = {H.NATIONAL_DAY: (10, 1), H.NEW_YEAR: (1, 1), H.VALENTINES: (2, 14), H.CHRISTMAS: (12, 25)}
+# The years lunardate's tables cover; outside them a lunar holiday has no date.
+LUNAR_YEARS = range(1900, 2100)
 
-    return _ChineseLunisolar()
 
-
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def holiday_date(holiday: str, year: int) -> datetime.date:
-    lunar = _lunisolar()
-    if holiday == H.SPRING_FESTIVAL:
-        return lunar.lunar_new_year_date(year)[0]
-    if holiday == H.LANTERN:
-        return lunar.lunar_new_year_date(year)[0] + datetime.timedelta(days=14)
-    if holiday == H.DRAGON_BOAT:
-        return lunar.dragon_boat_date(year)[0]
-    if holiday == H.MID_AUTUMN:
-        return lunar.mid_autumn_date(year)[0]
-    fixed = {H.NATIONAL_DAY: (10, 1), H.NEW_YEAR: (1, 1), H.VALENTINES: (2, 14), H.CHRISTMAS: (12, 25)}
-    month, day = fixed[holiday]
+    """The holiday's Gregorian date in `year` (lunar ones from the lunardate library, 1900–2099)."""
+    if holiday in LUNAR:
+        if year not in LUNAR_YEARS:
+            raise ValueError(f"no lunar calendar for {year}")
+        month, day = LUNAR[holiday]
+        # Lunar month 1–8 of lunar year Y always falls within Gregorian year Y.
+        return LunarDate(year, month, day, False).to_solar_date()
+    month, day = FIXED[holiday]
     return datetime.date(year, month, day)
 
 
 def holiday_occurrence(holiday: str, fire_day: datetime.date, days_before: int) -> datetime.date | None:
     """The holiday whose greeting is due on `fire_day`, or None."""
     target = fire_day + datetime.timedelta(days=days_before)
-    return target if holiday_date(holiday, target.year) == target else None
+    try:
+        return target if holiday_date(holiday, target.year) == target else None
+    except ValueError:
+        return None
 
 
 def yearly_date(month: int, day: int, year: int) -> datetime.date:
