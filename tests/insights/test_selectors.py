@@ -124,3 +124,25 @@ def test_kpis_leave_out_customers_the_user_cannot_see(rep, other_rep, catalogue)
     buy(make_customer(other_rep), other_rep, catalogue["tea"], datetime.date(2026, 6, 15))
     figures = selectors.kpis(rep, start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 30))
     assert figures.customers_buying == 0
+
+
+def test_a_move_into_a_grade_whose_policy_names_a_task_opens_it_once_for_the_owner(rep, manager, catalogue):
+    # Given two customers graded a month ago: the first run ever opens no policy tasks
+    from guanxi.engagement.models import Task
+
+    a, b = make_customer(rep, name="甲"), make_customer(rep, name="乙")
+    buy(a, rep, catalogue["tea"], AS_OF - datetime.timedelta(days=40), quantity=10)
+    buy(b, rep, catalogue["cup"], AS_OF - datetime.timedelta(days=40))
+    services.run_scoring(as_of=AS_OF - datetime.timedelta(days=30), actor=manager)
+    assert not Task.objects.exists()
+    # When b's purchases make it a key customer in the next run
+    buy(b, rep, catalogue["tea"], AS_OF, quantity=500)
+    services.run_scoring(as_of=AS_OF, actor=manager)
+    # Then the key-account policy's task is b's owner's, saying why
+    task = Task.objects.get(customer=b)
+    assert task.title == "关键客户定期联系 Key-account contact"
+    assert task.assignee == rep and task.status == Task.Status.OPEN
+    assert "Account manager" in task.description
+    # And a run that moves nobody opens nothing more
+    services.run_scoring(as_of=AS_OF, actor=manager)
+    assert Task.objects.filter(customer=b).count() == 1

@@ -27,7 +27,7 @@ from guanxi.accounts.models import Role, User
 from guanxi.core.visibility import is_read_only
 from guanxi.customers.models import Customer
 from guanxi.insights import scoring
-from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, SpendTier, Warning
+from guanxi.insights.models import CustomerScore, Grade, GradeHistory, ScoringRun, SpendTier, Warning
 
 BATCH = 5_000
 KEEP_RUNS = 3  # runs whose scores are kept (the current one and two before, for comparisons)
@@ -230,10 +230,43 @@ def _score(run: ScoringRun, report: _Reporter) -> ScoringRun:
             status=ScoringRun.Status.DONE, is_current=True, progress=100, phase=_("Done"), customers=n,
             finished_at=timezone.now(), heartbeat_at=timezone.now(), parameters={**params, "fitted": fitted},
         )
+        if previous is not None:
+            _open_policy_tasks(run)
     report(_("Done"), n, n, percent=100)
     _prune_old_runs()
     run.refresh_from_db()
     return run
+
+
+def _open_policy_tasks(run: ScoringRun) -> int:
+    """A customer who moved into a grade whose service policy names a task (DOMAIN.md §4: "key — an
+    account manager"; "bad — collect first") gets that task, for their owner, once per move: the run's
+    grade moves are written once, and this runs in the transaction that makes the run current. The
+    first run ever grades everybody and opens nothing — the contact-overdue warnings take it from there."""
+    from guanxi.customers.models import UpgradePotential
+    from guanxi.engagement.models import Task
+    from guanxi.insights.models import ServicePolicy
+
+    policies = {(p.grade, p.with_potential): p for p in ServicePolicy.objects.exclude(task_title="")}
+    if not policies:
+        return 0
+    moves = (GradeHistory.objects.filter(run=run, grade__in={g for g, _w in policies},
+                                         customer__owner__is_active=True)
+             .values_list("customer_id", "customer__owner_id", "grade", "from_grade", "customer__upgrade_potential"))
+    due = timezone.now() + datetime.timedelta(days=7)
+    tasks = []
+    for customer_id, owner_id, grade, from_grade, potential in moves.iterator(chunk_size=BATCH):
+        policy = policies.get((grade, potential != UpgradePotential.NONE))
+        if policy is None:
+            continue
+        moved = (_("Grade changed from %(old)s to %(new)s.") % {"old": Grade(from_grade).label, "new": Grade(grade).label}
+                 if from_grade else _("First graded: %(new)s.") % {"new": Grade(grade).label})
+        tasks.append(Task(title=policy.task_title[:200], customer_id=customer_id, assignee_id=owner_id,
+                          created_by_id=owner_id, due_at=due,
+                          description=f"{policy.name}\n{policy.actions}\n{moved}".strip()))
+    for start in range(0, len(tasks), BATCH):
+        Task.objects.bulk_create(tasks[start:start + BATCH])
+    return len(tasks)
 
 
 def _prune_old_runs() -> None:
