@@ -217,3 +217,18 @@ def test_sales_plans_and_expenses_through_the_api(rep_api, rep, customer, order)
 
     assert D(progress["actual"]) == order.total
     assert expense.status_code == 201 and expense.json()["order_id"] == order.pk
+
+
+def test_an_order_line_carries_its_batch_stripped(rep_api, customer, tea):
+    response = rep_api.post("/orders", {"customer": customer.pk, "lines": [{"product": tea.pk, "batch": "  B202603-A  "}, {"product": tea.pk}]})
+
+    assert response.status_code == 201, response.content
+    assert [line["batch"] for line in response.json()["lines"]] == ["B202603-A", ""]
+
+
+def test_a_batch_longer_than_40_characters_is_422_naming_it(rep_api, customer, tea):
+    response = rep_api.post("/orders", {"customer": customer.pk, "lines": [{"product": tea.pk, "batch": "x" * 41}]})
+
+    assert response.status_code == 422, response.content
+    assert "batch" in fields_named(response)
+    assert not Order.objects.exists()

@@ -352,3 +352,21 @@ def test_in_chinese_the_lost_stage_reads_as_a_lost_deal_not_a_lost_customer(rep)
     body = client.get("/pipeline/").content.decode()
     assert "输单" in body and "赢单" in body
     assert "流失客户" not in body
+
+
+def test_an_order_line_entered_with_a_batch_shows_it_on_the_order(browser_as, rep, customer, tea):
+    client = browser_as(rep)
+    client.post("/orders/new/", {"customer": customer.pk, "status": "confirmed", "order_date": "", "promised_delivery": "",
+                                 "notes": "", "product": [tea.pk], "quantity": ["1"], "unit_price": [""], "batch": [" L-0315 "]})
+    order = Order.objects.get(customer=customer)
+    assert order.lines.get().batch == "L-0315"
+    assert "batch L-0315" in client.get(f"/orders/{order.pk}/").content.decode()
+
+
+def test_an_over_long_batch_is_shown_on_its_line_and_the_input_kept(browser_as, rep, customer, tea):
+    response = browser_as(rep).post("/orders/new/", {"customer": customer.pk, "status": "confirmed", "product": [tea.pk],
+                                                     "quantity": ["1"], "unit_price": [""], "batch": ["L" * 41]})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "At most 40 characters." in body and f'value="{"L" * 41}"' in body
+    assert not Order.objects.exists()

@@ -370,6 +370,7 @@ class OrderLineOut(Schema):
     unit_cost: Decimal
     line_total: Decimal
     discount: Decimal
+    batch: str
 
 
 class OrderOut(Schema):
@@ -406,6 +407,7 @@ class OrderLineIn(Schema):
     product: Id
     quantity: Quantity = Decimal("1")
     unit_price: Money | None = Field(None, ge=0)
+    batch: Text(40) = ""
 
 
 class OrderIn(Schema):

@@ -396,7 +396,7 @@ def _resolve_products(lines: list[dict]) -> dict[int, Product]:
 def create_order(*, customer: Customer, lines: Iterable[dict], actor: User, order_date: datetime.date | None = None,
                  promised_delivery: datetime.date | None = None, opportunity: Opportunity | None = None,
                  owner: User | None = None, status: str = Order.Status.CONFIRMED, notes: str = "") -> Order:
-    """Place an order: lines are {product, quantity, unit_price (default: list price)}.
+    """Place an order: lines are {product, quantity, unit_price (default: list price), batch (optional lot number)}.
 
     Totals are exact: line total = quantity × unit price (rounded half-up to the cent); the
     discount is measured against the list price and the cost from the product's unit cost, both
@@ -425,8 +425,9 @@ def create_order(*, customer: Customer, lines: Iterable[dict], actor: User, orde
         line_total = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
         if line_total > MAX_MONEY:
             raise ValidationError({f"lines.{index}.quantity": _("The line total is too large.")})
+        batch = clean_text(line.get("batch"), f"lines.{index}.batch", 40)
         built.append(OrderLine(product=product, quantity=quantity, unit_price=unit_price, list_price=product.list_price,
-                               unit_cost=product.cost, line_total=line_total))
+                               unit_cost=product.cost, line_total=line_total, batch=batch))
         total += line_total
         discount += ((product.list_price - unit_price) * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
         cost += (product.cost * quantity).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -265,10 +265,12 @@ def _order_products():
 def _posted_lines(post) -> list[dict]:
     """The line rows as typed (strings kept for redisplay); rows left entirely blank are dropped."""
     rows = []
-    for product, quantity, price in zip(post.getlist("product"), post.getlist("quantity"), post.getlist("unit_price"), strict=False):
-        if not (product or price.strip()) and quantity.strip() in ("", "1"):
+    batches = post.getlist("batch")
+    for index, (product, quantity, price) in enumerate(zip(post.getlist("product"), post.getlist("quantity"), post.getlist("unit_price"), strict=False)):
+        batch = batches[index].strip() if index < len(batches) else ""
+        if not (product or price.strip() or batch) and quantity.strip() in ("", "1"):
             continue
-        rows.append({"product": product, "quantity": quantity.strip(), "unit_price": price.strip(), "errors": []})
+        rows.append({"product": product, "quantity": quantity.strip(), "unit_price": price.strip(), "batch": batch, "errors": []})
     return rows
 
 
@@ -287,7 +289,7 @@ def _line_errors(rows, error: ValidationError) -> list[str]:
 
 
 def _order_form_page(request, form, rows, *, customer=None, general=(), status=200):
-    context = {"form": form, "rows": rows or [{"product": "", "quantity": "1", "unit_price": "", "errors": []}],
+    context = {"form": form, "rows": rows or [{"product": "", "quantity": "1", "unit_price": "", "batch": "", "errors": []}],
                "products": _order_products(), "picked": customer, "general_errors": list(general)}
     return render(request, "sales/order_form.html", context, status=status)
 
@@ -320,7 +322,8 @@ def order_create(request):
         product = _int_or_none(row["product"])
         if product is None:
             row["errors"].append(_("Choose a product."))
-        lines.append({"product": product or 0, "quantity": row["quantity"] or "1", "unit_price": row["unit_price"] or None})
+        lines.append({"product": product or 0, "quantity": row["quantity"] or "1", "unit_price": row["unit_price"] or None,
+                      "batch": row["batch"]})
     if not valid or any(row["errors"] for row in rows):
         return _order_form_page(request, form, rows, customer=customer, status=422)
     data = form.cleaned_data
@@ -349,7 +352,8 @@ def order_line(request):
     if pk is not None:
         chosen = next((p for p in products if p.pk == pk), None)
         price = f"{chosen.list_price}" if chosen else ""
-    row = {"product": str(pk or ""), "quantity": request.GET.get("quantity", "1") or "1", "unit_price": price, "errors": []}
+    row = {"product": str(pk or ""), "quantity": request.GET.get("quantity", "1") or "1", "unit_price": price,
+           "batch": request.GET.get("batch", "")[:40], "errors": []}
     return render(request, "sales/order_form.html#line", {"row": row, "products": products})
 
 
