@@ -326,7 +326,8 @@ class DemoGenerator:
         self.t_order = T(Order, ["id", "number", "customer", "opportunity", "owner", "status", "order_date", "due_date",
                                  "currency", "total", "discount_total", "cost_total", "amount_paid", "promised_delivery",
                                  "delivered_on", "notes", "version", "created_at", "updated_at"])
-        self.t_line = T(OrderLine, ["id", "order", "product", "quantity", "unit_price", "list_price", "unit_cost", "line_total"])
+        self.t_line = T(OrderLine, ["id", "order", "product", "quantity", "unit_price", "list_price", "unit_cost", "line_total",
+                                    "batch"])
         self.t_payment = T(Payment, ["id", "customer", "order", "amount", "currency", "paid_on", "method", "reference",
                                      "recorded_by", "created_at", "updated_at"])
         self.t_expense = T(SalesExpense, ["id", "customer", "order", "owner", "spent_on", "category", "amount", "currency",
@@ -627,6 +628,7 @@ class DemoGenerator:
                 shares = [rng.random() + 0.2 for _ in picks]
                 lines = [(p, target * s / sum(shares)) for p, s in zip(picks, shares)]
             total = discount = cost = Decimal(0)
+            batch = f"B{day.year}{day.month:02d}"  # the lot shipped: one per month of production, for incident notices
             for product, amount in lines:
                 quantity = max(1, min(500, round(amount / float(product.list_price))))
                 rate = rng.choices((Decimal(0), Decimal("0.05"), Decimal("0.10"), Decimal("0.15")), (55, 25, 15, 5))[0]
@@ -636,7 +638,7 @@ class DemoGenerator:
                 discount += (product.list_price - unit_price) * quantity
                 cost += product.cost * quantity
                 self.t_line.add(self._next(OrderLine), order_id, product.pk, Decimal(quantity), unit_price,
-                                product.list_price, product.cost, line_total)
+                                product.list_price, product.cost, line_total, batch)
             age = (self.today - day).days
             cancelled = rng.random() < 0.015
             status = (Order.Status.CANCELLED if cancelled else Order.Status.DELIVERED if age > 14
