@@ -161,10 +161,28 @@ def test_state_change_is_recorded_in_history_with_reason_and_actor(rep, api_as):
 
 def test_losing_a_customer_requires_a_reason(rep, api_as):
     customer = make_customer(rep, state="current")
-    response = api_as(rep).post(f"/customers/{customer.pk}/state", {"to": "lost", "reason": ""})
+    response = api_as(rep).post(f"/customers/{customer.pk}/state", {"to": "lost", "reason": "价格"})
     assert response.status_code == 422
-    assert "reason" in str(response.json()["detail"])
+    assert "reason_category" in str(response.json()["detail"])
     assert not StateChange.objects.filter(customer=customer, to_state="lost").exists()
+
+
+def test_an_unknown_reason_category_is_a_422_and_nothing_changes(rep, api_as):
+    customer = make_customer(rep, state="current")
+    response = api_as(rep).post(f"/customers/{customer.pk}/state", {"to": "lost", "reason_category": "weather"})
+    assert response.status_code == 422
+    assert "reason_category" in str(response.json()["detail"])
+    customer.refresh_from_db()
+    assert customer.state == "current"
+
+
+def test_losing_a_customer_stores_the_reason_category_and_shows_it_in_the_history(rep, api_as):
+    customer = make_customer(rep, state="current")
+    client = api_as(rep)
+    response = client.post(f"/customers/{customer.pk}/state", {"to": "lost", "reason_category": "competitor", "reason": "转向对手"})
+    assert response.status_code == 200 and response.json()["state"] == "lost"
+    newest = client.get(f"/customers/{customer.pk}/history").json()["items"][0]
+    assert (newest["reason_category"], newest["reason"]) == ("competitor", "转向对手")
 
 
 def test_sharing_lets_another_rep_see_the_customer_and_unsharing_hides_it_again(rep, other_rep, api_as):

@@ -147,8 +147,9 @@ def test_changing_state_to_lost_asks_for_the_reason_and_records_it_in_the_histor
     dialog.get_by_label("New state").select_option("lost")
     dialog.get_by_role("button", name="Change state").click()
     # Then the dialog asks for the reason
-    expect(dialog.locator("#field-reason .errorlist")).to_be_visible()
+    expect(dialog.locator("#field-reason_category .errorlist")).to_be_visible()
     # When they give one
+    dialog.get_by_label("Why lost").select_option("competitor")
     dialog.get_by_label("Reason").fill("转向竞争对手")
     dialog.get_by_role("button", name="Change state").click()
     # Then the page shows the new state and the reason in the lifecycle history

@@ -163,7 +163,7 @@ def test_a_customer_who_bought_only_one_off_products_never_gets_a_churn_warning(
 
 def test_a_customer_moved_to_lost_raises_one_warning(rep):
     customer = make_customer(rep, state="current")
-    customer_services.change_state(customer=customer, to="lost", reason="竞争对手价格更低", actor=rep)
+    customer_services.change_state(customer=customer, to="lost", reason="竞争对手价格更低", reason_category="competitor", actor=rep)
     today = timezone.localdate(customer.state_changes.first().changed_at)
     assert evaluate("lost", today) == 1
     assert evaluate("lost", today) == 0

@@ -176,13 +176,14 @@ def test_a_stale_save_shows_both_versions_keeps_the_input_and_offers_the_new_ver
 def test_changing_state_to_lost_needs_a_reason(browser_as, rep):
     customer = make_customer(rep, name="流失")
     client = browser_as(rep)
-    refused = client.post(f"/customers/{customer.pk}/state/", {"to": "lost", "reason": ""}, HTTP_HX_REQUEST="true")
-    assert "reason" in refused.context["form"].errors
-    done = client.post(f"/customers/{customer.pk}/state/", {"to": "lost", "reason": "价格太高"}, HTTP_HX_REQUEST="true")
+    refused = client.post(f"/customers/{customer.pk}/state/", {"to": "lost", "reason": "价格太高"}, HTTP_HX_REQUEST="true")
+    assert "reason_category" in refused.context["form"].errors
+    done = client.post(f"/customers/{customer.pk}/state/", {"to": "lost", "reason_category": "price", "reason": "价格太高"},
+                       HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
     customer.refresh_from_db()
     assert customer.state == "lost"
-    assert customer.state_changes.first().reason == "价格太高"
+    assert (customer.state_changes.first().reason_category, customer.state_changes.first().reason) == ("price", "价格太高")
 
 
 def test_a_quick_action_closes_the_modal_and_refreshes_the_timeline(browser_as, rep):

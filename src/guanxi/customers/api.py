@@ -17,7 +17,7 @@ from guanxi.core.pagination import capped_count
 from guanxi.core.schemas import Date, Id, LongText, Money, PageParams, PositiveInt16, PositiveInt32, Text, Version
 from guanxi.core.visibility import is_read_only, visible_customers
 from guanxi.customers import selectors, services
-from guanxi.customers.models import Customer, Referrer, State
+from guanxi.customers.models import Customer, LostReason, Referrer, State
 
 router = Router(tags=["customers"])
 
@@ -153,6 +153,8 @@ class CustomerFilters(PageParams):
 class StateChangeIn(Schema):
     to: Literal["non", "potential", "target", "current", "lost"]
     reason: Text(500) = ""
+    # Required when `to` is "lost" (the service answers 422 naming the field): why the customer left.
+    reason_category: Literal[("", *LostReason.values)] = ""
 
 
 class StateChangeOut(Schema):
@@ -160,6 +162,7 @@ class StateChangeOut(Schema):
     from_state: str
     to_state: str
     reason: str
+    reason_category: str
     actor: UserRef | None
     changed_at: datetime
 
@@ -349,7 +352,8 @@ def update_customer(request, customer_id: Id, payload: CustomerPatch):
 @router.post("/customers/{customer_id}/state", response=CustomerOut)
 def change_state(request, customer_id: Id, payload: StateChangeIn):
     customer = _editable_customer(request.user, customer_id)
-    services.change_state(customer=customer, to=payload.to, reason=payload.reason, actor=request.user)
+    services.change_state(customer=customer, to=payload.to, reason=payload.reason, reason_category=payload.reason_category,
+                          actor=request.user)
     return selectors.customer_detail(request.user, customer_id)
 
 

@@ -23,6 +23,7 @@ from guanxi.customers.models import (
     Gender,
     Kind,
     LeadSource,
+    LostReason,
     PaymentTerms,
     State,
     UpgradePotential,
@@ -285,8 +286,10 @@ def conflict_rows(form: CustomerForm, current: Customer) -> list[dict]:
 
 class StateChangeForm(forms.Form):
     to = forms.ChoiceField(label=_("New state"), choices=State.choices)
+    reason_category = forms.ChoiceField(label=_("Why lost"), required=False, choices=[("", "—"), *LostReason.choices],
+                                        help_text=_("Required when a customer is lost."))
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Required when a customer is lost."))
+                             help_text=_("In your words; required for “Other”."))
 
     def __init__(self, *args, current: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,6 +27,29 @@ class State(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+class LostReason(models.TextChoices):
+    """Why a customer was lost (流失原因): the category asked for on every move to "lost".
+
+    The seeds name the causes without a list (DOMAIN.md §8, §10), so Guanxi takes the categories
+    from the churn literature and keeps them few enough to choose from in a dialog:
+    Keaveney (1995), "Customer switching behavior in service industries", Journal of Marketing
+    59(2) — pricing, core-service failure, service-encounter failure, competition, involuntary
+    switching (the customer moved or the need disappeared) — and the Chinese CRM textbooks'
+    客户流失原因 (企业自身原因: 产品质量、服务、价格; 客户自身原因: 需求变化、搬迁、倒闭; 竞争对手;
+    信用与付款). Payment/credit stands apart because the firm may end the relationship itself
+    (bad debt, credit freeze). The free-text reason stays beside the category.
+    """
+
+    PRICE = "price", _("Price")
+    PRODUCT = "product", _("Product quality")
+    SERVICE = "service", _("Service")
+    COMPETITOR = "competitor", _("Competitor")
+    NEED_ENDED = "need_ended", _("Need ended")
+    MOVED_CLOSED = "moved_closed", _("Moved or closed down")
+    PAYMENT = "payment", _("Payment or credit")
+    OTHER = "other", _("Other")
+
+
 class LeadSource(models.TextChoices):
     """The seed's 14 prospecting methods, plus web and import."""
 
@@ -316,6 +339,10 @@ class StateChange(models.Model):
     from_state = models.CharField(_("from"), max_length=16, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=16, choices=State.choices)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason_category = models.CharField(
+        _("reason category"), max_length=16, choices=LostReason.choices, blank=True, default="", db_default="",
+        help_text=_("Why the customer was lost; required on a move to lost."),
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -325,7 +352,7 @@ class StateChange(models.Model):
         verbose_name = _("state change")
         verbose_name_plural = _("state changes")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-changed_at"])]
+        indexes = [models.Index(fields=["customer", "-changed_at"]), models.Index(fields=["to_state", "changed_at"])]
 
 
 class CustomerEvent(models.Model):

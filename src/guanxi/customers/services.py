@@ -31,6 +31,7 @@ from guanxi.customers.models import (
     CustomerShare,
     ImportantDate,
     Kind,
+    LostReason,
     Referrer,
     State,
     StateChange,
@@ -251,19 +252,35 @@ def update_customer(*, customer: Customer, actor: User, expected_version: int, t
     return customer
 
 
-def change_state(*, customer: Customer, to: str, reason: str, actor: User) -> Customer:
-    """Move a customer to another lifecycle state, with the reason, on the record."""
+def change_state(*, customer: Customer, to: str, reason: str, actor: User, reason_category: str = "") -> Customer:
+    """Move a customer to another lifecycle state, with the reason, on the record.
+
+    A move to lost needs a reason category (LostReason; "other" needs the free text too) and opens
+    the episode's win-back record; a move from lost back to current wins that episode back
+    (guanxi.insights.services.record_state_change, in the same transaction)."""
+    from guanxi.insights.services import record_state_change
+
     if to not in State.values:
         raise ValidationError({"to": _("Unknown state.")})
     reason = (reason or "").strip()
-    if to == State.LOST and not reason:
-        raise ValidationError({"reason": _("Say why the customer was lost.")})
+    reason_category = (reason_category or "").strip()
+    if to == State.LOST:
+        if not reason_category:
+            raise ValidationError({"reason_category": _("Choose why the customer was lost.")})
+        if reason_category not in LostReason.values:
+            raise ValidationError({"reason_category": _("Unknown reason category.")})
+        if reason_category == LostReason.OTHER and not reason:
+            raise ValidationError({"reason": _("Say why the customer was lost.")})
+    elif reason_category:
+        raise ValidationError({"reason_category": _("A reason category is only given when a customer is lost.")})
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if locked.state == to:
             raise ValidationError({"to": _("The customer is already in this state.")})
-        StateChange.objects.create(customer=locked, from_state=locked.state, to_state=to, reason=reason[:500], actor=actor)
+        change = StateChange.objects.create(customer=locked, from_state=locked.state, to_state=to, reason=reason[:500],
+                                            reason_category=reason_category, actor=actor)
         Customer.objects.filter(pk=locked.pk).update(state=to, version=locked.version + 1, updated_at=timezone.now())
+        record_state_change(change=change, owner_id=locked.owner_id, actor=actor)
     customer.refresh_from_db()
     return customer
 

@@ -55,7 +55,8 @@ def _state_change(row: StateChange) -> TimelineItem:
         title = _("State: %(from)s → %(to)s") % {"from": labels.get(row.from_state, row.from_state), "to": labels.get(row.to_state, row.to_state)}
     else:
         title = _("Created as %(state)s") % {"state": labels.get(row.to_state, row.to_state)}
-    return TimelineItem("state_change", row.changed_at, title, row.reason, _name(row.actor), f"state_change:{row.pk}", row.pk)
+    detail = " — ".join(filter(None, [str(row.get_reason_category_display()) if row.reason_category else "", row.reason]))
+    return TimelineItem("state_change", row.changed_at, title, detail, _name(row.actor), f"state_change:{row.pk}", row.pk)
 
 
 def _event(row: CustomerEvent) -> TimelineItem:

@@ -284,7 +284,8 @@ def change_state(request, pk):
     form = StateChangeForm(request.POST or None, current=customer.state)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_state(customer=customer, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"], actor=request.user)
+            services.change_state(customer=customer, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"],
+                                  reason_category=form.cleaned_data["reason_category"], actor=request.user)
         except ValidationError as error:
             for key, msgs in error.message_dict.items():
                 form.add_error(key if key in form.fields else None, msgs)

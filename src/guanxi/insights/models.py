@@ -291,3 +291,61 @@ class CustomerExport(models.Model):
         verbose_name_plural = _("customer exports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
+
+
+class WinBack(TimeStamped):
+    """One lost episode (a move to "lost") and the attempt to win the customer back (客户关系的恢复).
+
+    Exactly one per episode: `lost_change` is unique. The steps follow the win-back literature
+    (Stauss & Friege 1999, "Regaining service customers", J. Service Research 1(4); Thomas,
+    Blattberg & Fox 2004, "Recapturing lost customers", J. Marketing Research 41(1)): analyse why
+    the customer left, contact them and apologise where the firm was at fault, make an offer fitted
+    to the reason, follow up. The episode is won back when the customer buys again (a billed order
+    dated after the lost date) or is moved back to current; it ends as given up with a note, or
+    when the customer is lost again before coming back.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WON_BACK = "won_back", _("Won back")
+        GIVEN_UP = "given_up", _("Given up")
+
+    class Outcome(models.TextChoices):
+        ORDER = "order", _("Bought again")
+        STATE = "state", _("Moved back to current")
+
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="winbacks")
+    lost_change = models.OneToOneField("customers.StateChange", on_delete=models.CASCADE, related_name="winback")
+    lost_on = models.DateField(_("lost on"))
+    reason_category = models.CharField(_("reason"), max_length=16, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="winbacks", help_text=_("The customer's owner when they were lost; they run the win-back."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    task = models.ForeignKey("engagement.Task", verbose_name=_("task"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    outcome = models.CharField(_("how won back"), max_length=8, choices=Outcome.choices, blank=True)
+    won_back_order = models.ForeignKey("sales.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revenue_regained = money_field(verbose_name=_("revenue regained"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("win-back")
+        verbose_name_plural = _("win-backs")
+        ordering = ["-lost_on", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-lost_on"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["customer", "-lost_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.lost_on} ({self.get_status_display()})"
+
+    @property
+    def days_to_win_back(self) -> int | None:
+        return (self.ended_on - self.lost_on).days if self.status == self.Status.WON_BACK and self.ended_on else None

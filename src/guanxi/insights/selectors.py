@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import numpy as np
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
 from scipy import sparse
 
 from guanxi.accounts.models import Role, User
 from guanxi.analytics.similarity import LookAlikes
 from guanxi.core.visibility import sees_all_customers, visible_customers, visible_related
-from guanxi.customers.models import Customer, State, UpgradePotential
-from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, ServicePolicy, Warning, WarningKind
+from guanxi.customers.models import Customer, PaymentTerms, State, UpgradePotential
+from guanxi.insights.models import CustomerScore, GradeHistory, ScoringRun, ServicePolicy, SpendTier, Warning, WarningKind
 from guanxi.sales.models import Order, OrderLine, Product
 from guanxi.sales.selectors import BILLED_STATUSES
 
@@ -30,17 +31,20 @@ def scoring_runs() -> QuerySet:
 
 
 def current_scores(user: User, *, grade: str | None = None, value_segment: str | None = None,
-                   stage: str | None = None, owner: int | None = None) -> QuerySet:
-    """The current run's scores of the customers `user` may see, highest CLV first."""
+                   stage: str | None = None, owner: int | None = None, behaviour_segment: str | None = None,
+                   recency_score: int | None = None, frequency_score: int | None = None, rfm_cell: int | None = None,
+                   clv_min: Decimal | None = None, clv_max: Decimal | None = None) -> QuerySet:
+    """The current run's scores of the customers `user` may see, highest CLV first. The CLV range is
+    half-open, clv_min ≤ CLV < clv_max, as the insights histogram's buckets are."""
     scores = visible_related(user, CustomerScore.objects.filter(run__is_current=True))
-    if grade:
-        scores = scores.filter(grade=grade)
-    if value_segment:
-        scores = scores.filter(value_segment=value_segment)
-    if stage:
-        scores = scores.filter(stage=stage)
-    if owner:
-        scores = scores.filter(customer__owner_id=owner)
+    exact = {"grade": grade, "value_segment": value_segment, "stage": stage, "customer__owner_id": owner,
+             "behaviour_segment": behaviour_segment, "recency_score": recency_score,
+             "frequency_score": frequency_score, "rfm_cell": rfm_cell}
+    scores = scores.filter(**{field: value for field, value in exact.items() if value not in (None, "")})
+    if clv_min not in (None, ""):
+        scores = scores.filter(clv__gte=clv_min)
+    if clv_max not in (None, ""):
+        scores = scores.filter(clv__lt=clv_max)
     return scores.select_related("customer").order_by("-clv", "customer_id")
 
 
@@ -55,10 +59,15 @@ def grade_history(user: User, customer_id: int) -> QuerySet:
     return GradeHistory.objects.filter(customer=customer, run__status=ScoringRun.Status.DONE)
 
 
-def grade_moves(user: User, *, start: datetime.date, end: datetime.date, direction: str | None = None) -> QuerySet:
+def grade_moves(user: User, *, start: datetime.date, end: datetime.date, direction: str | None = None,
+                from_grade: str | None = None, to_grade: str | None = None) -> QuerySet:
     """Upgrades and downgrades recorded between start and end (first grades excluded)."""
     moves = visible_related(user, GradeHistory.objects.filter(on__gte=start, on__lte=end, run__status=ScoringRun.Status.DONE)
                             .exclude(from_grade=""))
+    if from_grade:
+        moves = moves.filter(from_grade=from_grade)
+    if to_grade:
+        moves = moves.filter(grade=to_grade)
     rank = {"key": 0, "normal": 1, "small": 2, "bad": 3}
     if direction in ("up", "down"):
         pairs = [(a, b) for a in rank for b in rank if (rank[b] < rank[a]) == (direction == "up") and a != b]
@@ -67,6 +76,12 @@ def grade_moves(user: User, *, start: datetime.date, end: datetime.date, directi
             condition |= Q(from_grade=a, grade=b)
         moves = moves.filter(condition)
     return moves.select_related("customer").order_by("-on", "-id")
+
+
+def grade_transitions(user: User, *, start: datetime.date, end: datetime.date) -> dict[tuple[str, str], int]:
+    """Moves between start and end per (from grade, to grade), in one GROUP BY."""
+    rows = grade_moves(user, start=start, end=end).order_by().values_list("from_grade", "grade").annotate(n=Count("pk"))
+    return {(a, b): n for a, b, n in rows}
 
 
 def service_policy_for(user: User, customer_id: int) -> ServicePolicy | None:
@@ -143,7 +158,7 @@ def product_lookalikes(user: User, product_id: int, *, limit: int = 50) -> list[
     candidates = data.customer_ids[ranking.customers]
     visible = set(visible_customers(user).filter(pk__in=candidates[ranking.scores > 0].tolist()).values_list("pk", flat=True))
     chosen = [(int(c), float(s)) for c, s in zip(candidates, ranking.scores, strict=True) if s > 0 and int(c) in visible][:limit]
-    customers = Customer.objects.in_bulk([c for c, _s in chosen])
+    customers = Customer.objects.select_related("owner").in_bulk([c for c, _s in chosen])
     return [(customers[c], s) for c, s in chosen]
 
 
@@ -217,7 +232,7 @@ def ranked_prospects(user: User, *, limit: int = 50) -> list[tuple[Customer, flo
     matrix = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(everyone), seed_column + 1))
     ranking = LookAlikes(matrix).rank(seed_column, top=limit)
     chosen = [(prospects[int(r) - len(seeds)]["pk"], float(s)) for r, s in zip(ranking.customers, ranking.scores, strict=True)]
-    found = Customer.objects.in_bulk([pk for pk, _s in chosen])
+    found = Customer.objects.select_related("owner").in_bulk([pk for pk, _s in chosen])
     return [(found[pk], s) for pk, s in chosen]
 
 
@@ -260,10 +275,11 @@ class Kpis:
 
 
 def kpis(user: User, *, start: datetime.date, end: datetime.date, owner: int | None = None,
-         grade: str | None = None) -> Kpis:
+         grade: str | None = None, previous_start: datetime.date | None = None) -> Kpis:
     """Per period (and optionally owner or grade): customer equity (Σ profit to date + Σ CLV, current run),
-    new vs returning buyers, repurchase rate (buyers of the previous equal period who bought again),
-    churn rate (1 − that), price sensitivity (share of the period's orders with a discount)."""
+    new vs returning buyers, repurchase rate (buyers of the previous period who bought again: from
+    `previous_start` up to `start`, by default the equal number of days before), churn rate (1 − that),
+    price sensitivity (share of the period's orders with a discount)."""
     customers = visible_customers(user)
     if owner:
         customers = customers.filter(owner_id=owner)
@@ -273,8 +289,8 @@ def kpis(user: User, *, start: datetime.date, end: datetime.date, owner: int | N
     equity = CustomerScore.objects.filter(run__is_current=True, customer__in=ids).aggregate(p=Sum("profit"), c=Sum("clv"))
     orders = Order.objects.filter(status__in=BILLED_STATUSES, customer__in=ids).order_by()
     in_period = orders.filter(order_date__gte=start, order_date__lte=end)
-    length = end - start + datetime.timedelta(days=1)
-    previous = set(orders.filter(order_date__gte=start - length, order_date__lt=start).values_list("customer_id", flat=True).distinct())
+    previous_start = previous_start or start - (end - start + datetime.timedelta(days=1))
+    previous = set(orders.filter(order_date__gte=previous_start, order_date__lt=start).values_list("customer_id", flat=True).distinct())
     buyers = set(in_period.values_list("customer_id", flat=True).distinct())
     earlier = set(orders.filter(order_date__lt=start, customer_id__in=list(buyers)).values_list("customer_id", flat=True).distinct())
     counts = in_period.aggregate(n=Count("pk"), discounted=Count("pk", filter=Q(discount_total__gt=0)))
@@ -290,7 +306,55 @@ def kpis(user: User, *, start: datetime.date, end: datetime.date, owner: int | N
 
 # --- Exports ---------------------------------------------------------------------------------------------
 
-EXPORT_FILTERS = {"state", "owner", "grade", "value_segment", "tag", "ids", "search"}
+EXPORT_FILTERS = {"state", "owner", "grade", "value_segment", "tag", "ids", "search", "lookalikes_of", "prospects", "limit", "scores"}
+TARGET_LIST_MAX = 1_000  # look-alike and prospect lists are rankings: their head, never the whole table
+
+
+def target_list_limit(raw, default: int = 100) -> int:
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    try:
+        limit = default if raw in (None, "") else int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({"limit": _("Give the number of customers as a whole number.")}) from None
+    if not 1 <= limit <= TARGET_LIST_MAX:
+        raise ValidationError({"limit": _("Choose between 1 and %(max)d customers.") % {"max": TARGET_LIST_MAX}})
+    return limit
+
+
+def target_list_ids(user: User, filters: dict) -> list[int] | None:
+    """The ranked list a look-alike (`lookalikes_of`: product id) or prospect (`prospects`: true) filter
+    names, as customer ids, best first; None when the filter names neither."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if filters.get("lookalikes_of") not in (None, ""):
+        limit = target_list_limit(filters.get("limit"))
+        try:
+            return [c.pk for c, _s in product_lookalikes(user, int(filters["lookalikes_of"]), limit=limit)]
+        except (TypeError, ValueError, Product.DoesNotExist):
+            raise ValidationError({"lookalikes_of": _("No such product.")}) from None
+    if filters.get("prospects"):
+        return [c.pk for c, _s in ranked_prospects(user, limit=target_list_limit(filters.get("limit")))]
+    return None
+
+
+def _scores_filter(user: User, raw) -> QuerySet:
+    """The scores page's filter (current_scores' keyword arguments) as a set of customer ids."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not isinstance(raw, dict) or not all(isinstance(v, (str, int, float, type(None))) and not isinstance(v, bool)
+                                            for v in raw.values()):
+        raise ValidationError({"scores": _("Give the scores filter as an object of plain values.")})
+    try:
+        scores = current_scores(user, **{k: v for k, v in raw.items() if v not in (None, "")})
+        ids = scores.order_by().values("customer_id")
+        str(ids.query)  # compiles now, so a bad value is a 422 here rather than an error mid-stream
+    except (TypeError, ValueError, ValidationError):
+        raise ValidationError({"scores": _("Unknown or invalid scores filter.")}) from None
+    return ids
 
 
 def customers_for_export(user: User, filters: dict) -> QuerySet:
@@ -310,7 +374,15 @@ def customers_for_export(user: User, filters: dict) -> QuerySet:
     if filters.get("tag"):
         customers = customers.filter(tags__name=filters["tag"])
     if filters.get("ids"):
-        customers = customers.filter(pk__in=[int(i) for i in filters["ids"]][:100_000])
+        try:
+            customers = customers.filter(pk__in=[int(i) for i in filters["ids"]][:100_000])
+        except (TypeError, ValueError):
+            raise ValidationError({"ids": _("Give the customers as a list of ids.")}) from None
+    ranked = target_list_ids(user, filters)
+    if ranked is not None:
+        customers = customers.filter(pk__in=ranked)
+    if filters.get("scores") is not None:
+        customers = customers.filter(pk__in=_scores_filter(user, filters["scores"]))
     if filters.get("search"):
         from guanxi.customers.search import search_customers
 
@@ -330,10 +402,10 @@ def customers_for_export(user: User, filters: dict) -> QuerySet:
 GRADE_ORDER = ("key", "normal", "small", "bad")
 
 
-def pyramid(user: User) -> list[dict]:
+def pyramid(user: User, *, owner: int | None = None) -> list[dict]:
     """The customer pyramid of the current run: count against profit (and CLV) per grade, top first,
     over the customers `user` sees."""
-    rows = {r["grade"]: r for r in current_scores(user).order_by().values("grade")
+    rows = {r["grade"]: r for r in current_scores(user, owner=owner).order_by().values("grade")
             .annotate(customers=Count("pk"), profit=Sum("profit"), clv=Sum("clv"))}
     total_count = sum(r["customers"] for r in rows.values()) or 1
     total_profit = sum((r["profit"] or ZERO) for r in rows.values())
@@ -345,7 +417,377 @@ def pyramid(user: User) -> list[dict]:
     } for grade in GRADE_ORDER]
 
 
-def churn_risks(user: User, *, limit: int = 10) -> QuerySet:
+def churn_risks(user: User, *, limit: int = 10, owner: int | None = None) -> QuerySet:
     """Customers (not lost) least likely to still be buying, by P(alive)."""
-    return (current_scores(user).filter(p_alive__isnull=False).exclude(customer__state=State.LOST)
+    return (current_scores(user, owner=owner).filter(p_alive__isnull=False).exclude(customer__state=State.LOST)
             .order_by("p_alive", "customer_id")[:limit])
+
+
+# --- Insights charts: each is one GROUP BY over the current run's scores of the customers user sees ------
+
+CENT = Decimal("0.01")
+# CLV histogram edges, 1-2-5 per decade: CLV is heavy-tailed, so equal-width buckets would put nearly
+# everyone in the first. The histogram shows the stretch of buckets the data occupies.
+CLV_EDGES = tuple(Decimal(m) * 10 ** e for e in range(1, 9) for m in (1, 2, 5))
+
+
+def top_clv(user: User, *, owner: int | None = None, limit: int = 10) -> QuerySet:
+    return current_scores(user, owner=owner).filter(clv__isnull=False)[:limit]
+
+
+def rfm_heatmap(user: User, *, owner: int | None = None, bins: int = 5) -> dict:
+    """Customers and their average revenue to date per (R score, F score), recent (high R) first."""
+    rows = (current_scores(user, owner=owner).order_by().values_list("recency_score", "frequency_score")
+            .annotate(n=Count("pk"), revenue=Sum("revenue")))
+    cells = {(r, f): (n, revenue or ZERO) for r, f, n, revenue in rows}
+    bins = max([bins, *(max(key) for key in cells)])
+    grid = []
+    for r in range(bins, 0, -1):
+        row = []
+        for f in range(1, bins + 1):
+            n, revenue = cells.get((r, f), (0, ZERO))
+            row.append({"r": r, "f": f, "customers": n, "average_revenue": (revenue / n).quantize(CENT) if n else None})
+        grid.append({"r": r, "cells": row, "customers": sum(c["customers"] for c in row)})
+    columns = [{"f": f, "customers": sum(n for (_r, f2), (n, _m) in cells.items() if f2 == f)} for f in range(1, bins + 1)]
+    return {"bins": bins, "rows": grid, "columns": columns, "customers": sum(n for n, _m in cells.values())}
+
+
+def segment_figures(user: User, field: str, choices, *, owner: int | None = None) -> list[dict]:
+    """Customers, profit, revenue and average order value per value of a score column
+    (value_segment, behaviour_segment or stage), in the choices' order."""
+    assert field in ("value_segment", "behaviour_segment", "stage")
+    rows = {value: (n, profit or ZERO, revenue or ZERO, orders or 0) for value, n, profit, revenue, orders in
+            current_scores(user, owner=owner).order_by().values_list(field)
+            .annotate(n=Count("pk"), profit=Sum("profit"), revenue=Sum("revenue"), orders=Sum("orders"))}
+    figures = []
+    for value, label in choices:
+        n, profit, revenue, orders = rows.get(value, (0, ZERO, ZERO, 0))
+        figures.append({"segment": value, "label": str(label), "customers": n, "profit": profit.quantize(CENT),
+                        "revenue": revenue.quantize(CENT), "average_order": (revenue / orders).quantize(CENT) if orders else None})
+    return figures
+
+
+def clv_distribution(user: User, *, owner: int | None = None) -> dict:
+    """Customers per CLV bucket [low, high) over the stretch of CLV_EDGES the data occupies (the last
+    bucket has no upper bound), and how many have no CLV (one-off buyers,
+    first purchase on the scoring day, or too few repeat buyers to fit the models)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    bucket = Case(*[When(clv__gte=edge, then=Value(i + 1)) for i, edge in reversed(list(enumerate(CLV_EDGES)))],
+                  When(clv__isnull=False, then=Value(0)), default=Value(-1), output_field=IntegerField())
+    counts = {b: (n, total or ZERO) for b, n, total in current_scores(user, owner=owner).order_by().annotate(bucket=bucket)
+              .values_list("bucket").annotate(n=Count("pk"), total=Sum("clv"))}
+    without = counts.pop(-1, (0, ZERO))[0]
+    buckets = []
+    if counts:
+        for b in range(min(counts), max(counts) + 1):
+            n, total = counts.get(b, (0, ZERO))
+            # The top bucket is open (its link then also holds the empty buckets above); the
+            # bottom one (below the first edge) has no lower bound, so it holds negative CLVs too.
+            buckets.append({"low": CLV_EDGES[b - 1] if b > 0 else None,
+                            "high": CLV_EDGES[b] if b < max(counts) or b == 0 else None,
+                            "customers": n, "clv": total.quantize(CENT)})
+    return {"buckets": buckets, "without_clv": without, "customers": sum(n for n, _t in counts.values())}
+
+
+def warnings_overview(user: User) -> list[dict]:
+    """Open and acknowledged warnings per kind, of the warnings the user sees."""
+    rows = (visible_warnings(user).exclude(status=Warning.Status.RESOLVED).order_by()
+            .values_list("kind", "status").annotate(n=Count("pk")))
+    counts = {(kind, status): n for kind, status, n in rows}
+    return [{"kind": kind, "label": str(label), "open": counts.get((kind, Warning.Status.OPEN), 0),
+             "acknowledged": counts.get((kind, Warning.Status.ACKNOWLEDGED), 0)}
+            for kind, label in WarningKind.choices if (kind, Warning.Status.OPEN) in counts or (kind, Warning.Status.ACKNOWLEDGED) in counts]
+
+
+# --- KPI periods -----------------------------------------------------------------------------------------
+
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_shift(kind: str, start: datetime.date, n: int) -> datetime.date:
+    """The first day of the period n periods after the one starting on `start` (n < 0: before)."""
+    index = start.year * 12 + start.month - 1 + PERIOD_MONTHS[kind] * n
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def period_bounds(kind: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """First and last day of the calendar month, quarter or year holding `day`."""
+    months = PERIOD_MONTHS[kind]
+    start = datetime.date(day.year, (day.month - 1) // months * months + 1, 1)
+    return start, period_shift(kind, start, 1) - datetime.timedelta(days=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiPeriod:
+    start: datetime.date
+    end: datetime.date
+    orders: int
+    customers_buying: int
+    new_customers: int
+    returning_customers: int
+    repurchase_rate: float | None
+    churn_rate: float | None
+    price_sensitivity: float | None
+
+
+def kpi_trend(user: User, *, kind: str, day: datetime.date, periods: int = 12, owner: int | None = None,
+              grade: str | None = None) -> list[KpiPeriod]:
+    """kpis() (bar equity) for the `periods` calendar periods up to the one holding `day`, oldest first,
+    with the previous calendar period as each one's repurchase base — from one scan of the window's
+    orders and one GROUP BY for its buyers' first orders, whatever the number of periods."""
+    from django.db.models import Case, IntegerField, Min, Value, When
+
+    from guanxi.insights.scoring import EpochDay, day_number, fetch_int_columns
+
+    last_start, last_end = period_bounds(kind, day)
+    starts = [period_shift(kind, last_start, -k) for k in range(periods, -1, -1)]  # one more: the first one's base
+    orders = Order.objects.filter(status__in=BILLED_STATUSES).order_by()
+    if not sees_all_customers(user) or owner or grade:
+        customers = visible_customers(user)
+        if owner:
+            customers = customers.filter(owner_id=owner)
+        if grade:
+            customers = customers.filter(scores__run__is_current=True, scores__grade=grade)
+        orders = orders.filter(customer__in=customers.values("pk"))
+    window = orders.filter(order_date__gte=starts[0], order_date__lte=last_end)
+    discounted = Case(When(discount_total__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField())
+    rows = fetch_int_columns(window.annotate(d=EpochDay("order_date"), x=discounted).values_list("customer_id", "d", "x"), 3)
+    firsts = fetch_int_columns(orders.filter(customer_id__in=window.values("customer_id")).values("customer_id")
+                               .annotate(first=EpochDay(Min("order_date"))).values_list("customer_id", "first").order_by("customer_id"), 2)
+    edges = np.array([day_number(s) for s in starts] + [day_number(last_end) + 1], dtype=np.int64)
+    period = np.searchsorted(edges, rows[:, 1], side="right") - 1
+    trend, previous = [], np.unique(rows[period == 0, 0])
+    for p in range(1, periods + 1):
+        mine = period == p
+        buyers = np.unique(rows[mine, 0])
+        first = firsts[np.searchsorted(firsts[:, 0], buyers), 1] if len(buyers) else np.zeros(0, dtype=np.int64)
+        returning = int(np.count_nonzero(first < edges[p]))
+        kept = len(np.intersect1d(buyers, previous, assume_unique=True))
+        n_orders = int(np.count_nonzero(mine))
+        trend.append(KpiPeriod(
+            start=starts[p], end=period_shift(kind, starts[p], 1) - datetime.timedelta(days=1), orders=n_orders,
+            customers_buying=len(buyers), new_customers=len(buyers) - returning, returning_customers=returning,
+            repurchase_rate=kept / len(previous) if len(previous) else None,
+            churn_rate=1 - kept / len(previous) if len(previous) else None,
+            price_sensitivity=int(rows[mine, 2].sum()) / n_orders if n_orders else None,
+        ))
+        previous = buyers
+    return trend
+
+
+# --- The customer 360 panel ----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class CustomerInsights:
+    customer: Customer
+    score: CustomerScore | None
+    spend_tier: str  # the tier's name, "" when unscored or no tier reached
+    history: list
+    policy: ServicePolicy | None
+    last_contact: datetime.datetime | None
+    next_contact_due: datetime.date | None  # None when the policy sets no frequency
+    contact_due_now: bool
+    payment_terms: str  # the policy's terms, as their label
+    value: RelationshipValue
+    wallet: Decimal | None  # estimated yearly wallet; None = unknown
+    share_of_wallet: float | None
+    open_warnings: list
+
+
+def estimated_wallet(customer: Customer) -> Decimal | None:
+    """What the customer could spend a year with anyone: twelve times the monthly budget recorded in a
+    person's consumption profile. An organisation's profile records no purchasing budget (annual revenue
+    is not a wallet), so theirs is unknown until one is recorded."""
+    budget = ((customer.profile or {}).get("consumption") or {}).get("monthly_budget") if customer.kind == "person" else None
+    if budget in (None, ""):
+        return None
+    try:
+        monthly = Decimal(str(budget))
+    except ArithmeticError:
+        return None
+    return (monthly * 12).quantize(Decimal("0.01")) if monthly.is_finite() and monthly > 0 else None
+
+
+def customer_insights(user: User, customer_id: int, *, history: int = 12) -> CustomerInsights:
+    """Everything the 360 page's insights section shows, in a fixed handful of queries
+    (Customer.DoesNotExist when the customer is not visible)."""
+    from guanxi.engagement.models import Interaction
+
+    customer = visible_customers(user).only("pk", "name", "kind", "profile", "upgrade_potential").get(pk=customer_id)
+    score = CustomerScore.objects.filter(run__is_current=True, customer=customer).select_related("run").first()
+    tier = ""
+    policy = None
+    if score is not None:
+        if score.spend_tier:
+            tier = SpendTier.objects.filter(key=score.spend_tier).values_list("name", flat=True).first() or score.spend_tier
+        policy = ServicePolicy.objects.filter(grade=score.grade,
+                                              with_potential=customer.upgrade_potential != UpgradePotential.NONE).first()
+    last_contact = next_due = None
+    if policy is not None and policy.contact_every_days:
+        last_contact = Interaction.objects.filter(customer=customer).order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+        next_due = (timezone.localdate(last_contact) + datetime.timedelta(days=policy.contact_every_days)
+                    if last_contact else timezone.localdate())
+    value = relationship_value(user, customer.pk)
+    wallet = estimated_wallet(customer)
+    return CustomerInsights(
+        customer=customer, score=score, spend_tier=tier,
+        history=list(GradeHistory.objects.filter(customer=customer, run__status=ScoringRun.Status.DONE).order_by("-on", "-id")[:history]),
+        policy=policy, last_contact=last_contact, next_contact_due=next_due, value=value, wallet=wallet,
+        contact_due_now=next_due is not None and next_due <= timezone.localdate(),
+        payment_terms=str(dict(PaymentTerms.choices).get(policy.payment_terms, policy.payment_terms)) if policy else "",
+        share_of_wallet=float(value.spend_12m / wallet) if wallet else None,
+        open_warnings=list(warnings_inbox(user, customer=customer.pk).exclude(status=Warning.Status.RESOLVED)[:20]),
+    )
+
+
+def customer_exports(user: User) -> QuerySet:
+    """The log of customer-list exports, newest first: for administrators only (PermissionDenied otherwise)."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from guanxi.insights.models import CustomerExport
+
+    if not (user.is_active and (user.is_superuser or user.role == Role.ADMIN)):
+        raise PermissionDenied(_("Only administrators see the export log."))
+    return CustomerExport.objects.select_related("user").order_by("-created_at", "-id")
+
+
+# --- Lost customers and win-back ----------------------------------------------------------------------
+
+WINBACK_GROUPS = ("month", "reason", "owner")
+
+
+def visible_winbacks(user: User) -> QuerySet:
+    from guanxi.insights.models import WinBack
+
+    return visible_related(user, WinBack.objects.all())
+
+
+def winbacks(user: User, *, status: str | None = None, reason: str | None = None, owner: int | None = None,
+             start: datetime.date | None = None, end: datetime.date | None = None, outcome: str | None = None) -> QuerySet:
+    """Lost episodes of the customers `user` sees, newest loss first. `outcome` narrows to the
+    figures of the success table: "attempted" (a win-back was started), "won_back" (won back after
+    one), "unprompted" (came back without one)."""
+    from guanxi.insights.models import WinBack
+
+    rows = visible_winbacks(user)
+    if status:
+        rows = rows.filter(status=status)
+    if reason is not None:
+        rows = rows.filter(reason_category=reason)
+    if owner:
+        rows = rows.filter(owner_id=owner)
+    if start:
+        rows = rows.filter(lost_on__gte=start)
+    if end:
+        rows = rows.filter(lost_on__lte=end)
+    if outcome == "attempted":
+        rows = rows.filter(started_at__isnull=False)
+    elif outcome == "won_back":
+        rows = rows.filter(started_at__isnull=False, status=WinBack.Status.WON_BACK)
+    elif outcome == "unprompted":
+        rows = rows.filter(started_at__isnull=True, status=WinBack.Status.WON_BACK)
+    return rows.select_related("customer", "owner", "task", "lost_change").order_by("-lost_on", "-id")
+
+
+def lost_reasons(user: User, **filters) -> list[dict]:
+    """Lost episodes per reason category (every category, zeros included; "" = not given), most first."""
+    from guanxi.customers.models import LostReason
+    from guanxi.insights.models import WinBack
+
+    counts = {r["reason_category"]: r for r in winbacks(user, **filters).order_by().values("reason_category")
+              .annotate(lost=Count("pk"), won_back=Count("pk", filter=Q(status=WinBack.Status.WON_BACK)))}
+    total = sum(r["lost"] for r in counts.values())
+    labels = [*LostReason.choices, *([("", None)] if "" in counts else [])]
+    rows = [{"reason": value, "label": label, "lost": counts.get(value, {}).get("lost", 0),
+             "won_back": counts.get(value, {}).get("won_back", 0),
+             "share": round(100 * counts.get(value, {}).get("lost", 0) / total) if total else 0}
+            for value, label in labels]
+    return sorted(rows, key=lambda r: -r["lost"])
+
+
+@dataclasses.dataclass
+class WinBackSuccess:
+    key: object  # the month (date), reason value or owner id
+    label: str
+    lost: int
+    attempted: int
+    won_back: int
+    unprompted: int
+    median_days: float | None
+    revenue_regained: Decimal
+
+    @property
+    def rate(self) -> float | None:
+        return self.won_back / self.attempted if self.attempted else None
+
+
+def winback_success(user: User, *, by: str = "month", **filters) -> list[WinBackSuccess]:
+    """Win-back success per month lost, reason or owner. Attempted = a win-back was started; won back
+    = attempted and the customer came back; rate = won back / attempted; median days from the loss
+    to the return and revenue regained over those won back. Customers who returned without a
+    win-back are counted apart (unprompted), so they do not flatter the rate."""
+    import statistics
+    from collections import defaultdict
+
+    from django.db.models import F
+    from django.db.models.functions import TruncMonth
+
+    from guanxi.customers.models import LostReason
+    from guanxi.insights.models import WinBack
+
+    if by not in WINBACK_GROUPS:
+        by = "month"
+    rows = winbacks(user, **filters).order_by()
+    group = {"month": TruncMonth("lost_on"), "reason": F("reason_category"), "owner": F("owner_id")}[by]
+    started = Q(started_at__isnull=False)
+    won = Q(status=WinBack.Status.WON_BACK)
+    figures = (rows.annotate(g=group).values("g")
+               .annotate(lost=Count("pk"), attempted=Count("pk", filter=started), won_back=Count("pk", filter=started & won),
+                         unprompted=Count("pk", filter=~started & won), revenue=Sum("revenue_regained", filter=started & won)))
+    days = defaultdict(list)
+    for g, lost_on, ended_on in rows.filter(started & won).annotate(g=group).values_list("g", "lost_on", "ended_on"):
+        days[g].append((ended_on - lost_on).days)
+    if by == "owner":
+        names = {u.pk: str(u) for u in User.objects.filter(pk__in=[f["g"] for f in figures if f["g"]])}
+        label = lambda g: names.get(g, "—") if g else "—"  # noqa: E731
+    elif by == "reason":
+        reasons = dict(LostReason.choices)
+        label = lambda g: str(reasons.get(g, "—"))  # noqa: E731
+    else:
+        label = lambda g: f"{g:%Y-%m}" if g else "—"  # noqa: E731
+    result = [WinBackSuccess(
+        key=f["g"].date() if isinstance(f["g"], datetime.datetime) else f["g"], label=label(f["g"]), lost=f["lost"],
+        attempted=f["attempted"], won_back=f["won_back"], unprompted=f["unprompted"],
+        median_days=statistics.median(days[f["g"]]) if days[f["g"]] else None, revenue_regained=f["revenue"] or ZERO,
+    ) for f in figures]
+    if by == "month":
+        return sorted(result, key=lambda r: r.key or datetime.date.min, reverse=True)
+    return sorted(result, key=lambda r: (-r.lost, r.label))
+
+
+def winback_totals(rows: list[WinBackSuccess], user: User, **filters) -> WinBackSuccess:
+    """The success figures over all groups (the median over every win, not a median of medians)."""
+    import statistics
+
+    from guanxi.insights.models import WinBack
+
+    spans = [(e - s).days for s, e in winbacks(user, **filters).filter(started_at__isnull=False, status=WinBack.Status.WON_BACK)
+             .order_by().values_list("lost_on", "ended_on")]
+    return WinBackSuccess(key=None, label="", lost=sum(r.lost for r in rows), attempted=sum(r.attempted for r in rows),
+                          won_back=sum(r.won_back for r in rows), unprompted=sum(r.unprompted for r in rows),
+                          median_days=statistics.median(spans) if spans else None,
+                          revenue_regained=sum((r.revenue_regained for r in rows), ZERO))
+
+
+def at_risk_customers(user: User) -> QuerySet:
+    """Customers not (yet) lost who may be leaving: P(alive) in the current run below the churn
+    rule's threshold, or an unresolved churn-risk warning. Lowest P(alive) first."""
+    from guanxi.insights.early_warnings import rule_parameters
+
+    params = rule_parameters(WarningKind.CHURN_RISK) or {}
+    threshold = float(params.get("p_alive_below", 0.3))
+    warned = Warning.objects.filter(kind=WarningKind.CHURN_RISK).exclude(status=Warning.Status.RESOLVED).values("customer_id")
+    return (current_scores(user).filter(Q(p_alive__lt=threshold) | Q(customer_id__in=warned))
+            .exclude(customer__state=State.LOST).select_related("customer__owner").order_by("p_alive", "customer_id"))

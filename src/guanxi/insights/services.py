@@ -329,10 +329,60 @@ def _open_tasks(kind: str, keys: list[str]) -> None:
         for warning in warnings:
             if not warning.assignee.is_active:
                 continue
+            if kind == "lost":
+                _start_winback_for(warning)  # the win-back task is the episode's own, not a second one
+                continue
             # The assignee files it: the system has no user of its own, and the owner may act on the customer.
             create_task(title=str(title), actor=warning.assignee, assignee=warning.assignee, customer=warning.customer,
                         due_at=timezone.now() + datetime.timedelta(days=days),
                         description=f"{warning.message}\n{warning.suggestion}\n(#{warning.pk})")
+
+
+def _start_winback_for(warning: Warning) -> None:
+    """A "lost" warning (key c<customer>:lost:<state change>) starts that episode's win-back for the
+    owner, unless someone started or closed it already."""
+    from guanxi.insights.models import WinBack
+
+    winback = (WinBack.objects.filter(lost_change_id=int(warning.key.rsplit(":", 1)[-1]), status=WinBack.Status.OPEN)
+               .select_related("customer", "owner", "lost_change").first())
+    if winback is None:
+        return
+    try:
+        start_winback(winback=winback, actor=warning.assignee)
+    except (ValidationError, PermissionDenied, WinBack.DoesNotExist):
+        pass  # started meanwhile, or the owner no longer sees the customer: the lost page still lists it
+
+
+def evaluate_credit_warning(*, customer_id: int, as_of: datetime.date | None = None) -> Warning | None:
+    """The credit-limit rule for one customer, live after an order or a payment is saved: the same
+    evaluator and key as the nightly run (so neither duplicates the other), the collection task when
+    the rule asks for it; and when receivables are back at or under the limit, the open credit
+    warnings resolve with a system note. Returns the warning raised now, if any."""
+    from guanxi.insights.early_warnings import credit_limit, rule_parameters
+    from guanxi.insights.models import WarningKind
+
+    params = rule_parameters(WarningKind.CREDIT_LIMIT)
+    if params is None:
+        return None
+    found = credit_limit(as_of or timezone.localdate(), params, Customer.objects.filter(pk=customer_id))
+    if not found:
+        still_open = Warning.objects.filter(kind=WarningKind.CREDIT_LIMIT, customer_id=customer_id).exclude(status=Warning.Status.RESOLVED)
+        line = f"[{timezone.localtime():%Y-%m-%d %H:%M} {_('system')}] {_('receivables back under the limit')}"
+        with transaction.atomic():
+            for warning in still_open.select_for_update():
+                Warning.objects.filter(pk=warning.pk).update(
+                    status=Warning.Status.RESOLVED, resolved_by=None, resolved_at=timezone.now(),
+                    note=f"{warning.note}\n{line}".strip(), updated_at=timezone.now())
+        return None
+    warning = found[0]
+    with transaction.atomic():
+        known = Warning.objects.filter(kind=warning.kind, key=warning.key).exists()
+        Warning.objects.bulk_create([warning], ignore_conflicts=True)
+    if known:
+        return None
+    if params.get("task", False):
+        _open_tasks(WarningKind.CREDIT_LIMIT, [warning.key])
+    return Warning.objects.get(kind=warning.kind, key=warning.key)
 
 
 def _handle_warning(warning: Warning, actor: User, note: str) -> str:
@@ -500,3 +550,265 @@ def _xlsx_chunks(headers: list[str], values) -> Iterator[bytes]:
         handle.seek(0)
         while chunk := handle.read(64 * 1024):
             yield chunk
+
+
+# --- Win-back (lost customers) ---------------------------------------------------------------------
+# One WinBack row per lost episode (models.WinBack): opened by change_state in its transaction (or by
+# refresh_winbacks for moves written in bulk), started by a person (or by the "lost" warning's task
+# switch), won back in bulk when the customer buys again or returns to current, or given up.
+
+REGAINED_DAYS = 365  # revenue regained = billed orders in the year after the win-back
+WINBACK_TASK_DAYS = 7
+
+WINBACK_STEPS = (
+    _lazy("Analyse why they left: read the reason, their orders, complaints and contacts before the loss."),
+    _lazy("Contact the customer and listen; apologise where we were at fault and say what has changed."),
+    _lazy("Make an offer that answers the reason (see below)."),
+    _lazy("Follow up: confirm the first order after the return and stay in touch; record the outcome here."),
+)
+WINBACK_OFFERS = {
+    "price": _lazy("Price: review the terms — a volume price, a bundle or a loyalty discount."),
+    "product": _lazy("Product quality: show what was fixed, offer a replacement or a trial with a guarantee."),
+    "service": _lazy("Service: name one contact person, promise response times and keep them."),
+    "competitor": _lazy("Competitor: compare the whole value, not only the price; offer what they lack."),
+    "need_ended": _lazy("Need ended: offer what fits their new needs, or ask for a referral."),
+    "moved_closed": _lazy("Moved or closed down: find the successor or the new site; ask for a referral."),
+    "payment": _lazy("Payment or credit: agree a payment plan or prepayment before new orders."),
+    "other": _lazy("Answer the reason the customer gave."),
+}
+
+
+def _unfinished():
+    from guanxi.insights.models import WinBack
+
+    return (WinBack.Status.OPEN, WinBack.Status.IN_PROGRESS)
+
+
+def winback_steps(reason_category: str, reason: str = "") -> str:
+    """The task's checklist: the four steps, then the offer that fits the reason."""
+    lines = [f"{i}. {step}" for i, step in enumerate(WINBACK_STEPS, start=1)]
+    offer = WINBACK_OFFERS.get(reason_category)
+    if offer:
+        lines.append(f"→ {offer}")
+    if reason:
+        lines.append(_("Reason given: %(reason)s") % {"reason": reason})
+    return "\n".join(lines)
+
+
+def record_state_change(*, change, owner_id: int | None, actor: User | None) -> None:
+    """Called by customers.services.change_state inside its transaction: a move to lost opens the
+    episode's win-back (an earlier unfinished one ends: lost again before coming back); a move
+    from lost back to current wins the open episode back."""
+    from guanxi.customers.models import State
+    from guanxi.insights.models import WinBack
+
+    lost_on = timezone.localdate(change.changed_at)
+    if change.to_state == State.LOST:
+        WinBack.objects.filter(customer_id=change.customer_id, status__in=_unfinished()).update(
+            status=WinBack.Status.GIVEN_UP, ended_on=lost_on, note=_("Lost again before coming back."), updated_at=timezone.now())
+        WinBack.objects.bulk_create([WinBack(customer_id=change.customer_id, lost_change=change, lost_on=lost_on,
+                                             reason_category=change.reason_category, owner_id=owner_id)],
+                                    ignore_conflicts=True)
+    elif change.from_state == State.LOST and change.to_state == State.CURRENT:
+        for winback in WinBack.objects.filter(customer_id=change.customer_id, status__in=_unfinished()):
+            _finish_won_back(winback.pk, winback.task_id, on=lost_on, outcome=WinBack.Outcome.STATE, order_id=None)
+
+
+def _check_winback(winback, actor: User) -> None:
+    from guanxi.core.visibility import can_edit_customer
+    from guanxi.insights.models import WinBack
+    from guanxi.insights.selectors import visible_winbacks
+
+    if not visible_winbacks(actor).filter(pk=winback.pk).exists():
+        raise WinBack.DoesNotExist
+    if is_read_only(actor) or not can_edit_customer(actor, winback.customer):
+        raise PermissionDenied(_("You may not work on this customer's win-back."))
+
+
+def _customer_event(customer_id: int, verb: str, summary: str, actor: User | None) -> None:
+    from guanxi.customers.models import CustomerEvent
+
+    CustomerEvent.objects.create(customer_id=customer_id, verb=verb, summary=summary[:500], actor=actor)
+
+
+def start_winback(*, winback, actor: User):
+    """Open the win-back task (the four steps as its checklist) for the owner and mark the episode
+    in progress. The owner runs it; a manager starting it hands it to the owner."""
+    from guanxi.engagement.models import Task
+    from guanxi.engagement.services import create_task
+    from guanxi.insights.models import WinBack
+
+    _check_winback(winback, actor)
+    if winback.status != WinBack.Status.OPEN:
+        raise ValidationError({"status": _("Only a win-back that has not started can be started.")})
+    customer = winback.customer
+    assignee = next((u for u in (winback.owner, customer.owner) if u is not None and u.is_active), actor)
+    with transaction.atomic():
+        if not WinBack.objects.filter(pk=winback.pk, status=WinBack.Status.OPEN).update(
+            status=WinBack.Status.IN_PROGRESS, started_at=timezone.now(), started_by=actor, updated_at=timezone.now(),
+        ):
+            raise ValidationError({"status": _("Someone else started or closed this win-back meanwhile.")})
+        task = create_task(
+            title=_("Win back %(customer)s") % {"customer": customer.name}, actor=actor, assignee=assignee,
+            customer=customer, due_at=timezone.now() + datetime.timedelta(days=WINBACK_TASK_DAYS), priority=Task.Priority.HIGH,
+            description=winback_steps(winback.reason_category, winback.lost_change.reason),
+        )
+        WinBack.objects.filter(pk=winback.pk).update(task=task)
+        _customer_event(customer.pk, "winback_started", _("Win-back started"), actor)
+    winback.refresh_from_db()
+    return winback
+
+
+def give_up_winback(*, winback, actor: User, note: str):
+    """End the win-back without the customer coming back, saying why; its open task is cancelled."""
+    from guanxi.engagement.models import Task
+    from guanxi.insights.models import WinBack
+
+    _check_winback(winback, actor)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the win-back is given up.")})
+    if len(note) > 2000:
+        raise ValidationError({"note": _("Keep the note under 2,000 characters.")})
+    if winback.status not in _unfinished():
+        raise ValidationError({"status": _("This win-back has already ended.")})
+    with transaction.atomic():
+        if not WinBack.objects.filter(pk=winback.pk, status__in=_unfinished()).update(
+            status=WinBack.Status.GIVEN_UP, ended_on=timezone.localdate(), note=note, updated_at=timezone.now(),
+        ):
+            raise ValidationError({"status": _("Someone else closed this win-back meanwhile.")})
+        if winback.task_id:
+            from django.db.models import F
+
+            Task.objects.filter(pk=winback.task_id, status=Task.Status.OPEN).update(
+                status=Task.Status.CANCELLED, version=F("version") + 1, updated_at=timezone.now())
+        _customer_event(winback.customer_id, "winback_given_up", _("Win-back given up: %(note)s") % {"note": note}, actor)
+    winback.refresh_from_db()
+    return winback
+
+
+def _finish_won_back(pk: int, task_id: int | None, *, on: datetime.date, outcome: str, order_id: int | None) -> bool:
+    from django.db.models import F
+
+    from guanxi.engagement.models import Task
+    from guanxi.insights.models import WinBack
+
+    done = WinBack.objects.filter(pk=pk, status__in=_unfinished()).update(
+        status=WinBack.Status.WON_BACK, ended_on=on, outcome=outcome, won_back_order_id=order_id, updated_at=timezone.now())
+    if done and task_id:
+        Task.objects.filter(pk=task_id, status=Task.Status.OPEN).update(
+            status=Task.Status.DONE, completed_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now())
+    return bool(done)
+
+
+def detect_won_back(*, customer_ids: list[int] | None = None, as_of: datetime.date | None = None) -> int:
+    """Win back, in bulk, every unfinished episode whose customer bought again (the first billed order
+    dated after the lost date, up to `as_of`) or was moved back to current — before being lost again.
+    An episode overtaken by a later loss ends as given up. One query finds them (correlated subqueries
+    per episode, no loop over customers); only the episodes that change are written. Returns how
+    many were won back."""
+    from django.db.models import OuterRef, Q, Subquery
+
+    from guanxi.customers.models import CustomerEvent, State, StateChange
+    from guanxi.insights.models import WinBack
+    from guanxi.sales.models import Order
+    from guanxi.sales.selectors import BILLED_STATUSES
+
+    as_of = as_of or timezone.localdate()
+    episodes = WinBack.objects.filter(status__in=_unfinished())
+    if customer_ids is not None:
+        episodes = episodes.filter(customer_id__in=list(customer_ids))
+    first_order = (Order.objects.filter(customer_id=OuterRef("customer_id"), status__in=BILLED_STATUSES,
+                                        order_date__gt=OuterRef("lost_on"), order_date__lte=as_of)
+                   .order_by("order_date", "pk"))
+    later = StateChange.objects.filter(customer_id=OuterRef("customer_id"), changed_at__gt=OuterRef("lost_change__changed_at"))
+    returned = later.filter(from_state=State.LOST, to_state=State.CURRENT).order_by("changed_at", "pk")
+    lost_again = later.filter(to_state=State.LOST).order_by("changed_at", "pk")
+    rows = episodes.annotate(
+        order_id=Subquery(first_order.values("pk")[:1]), order_on=Subquery(first_order.values("order_date")[:1]),
+        returned_at=Subquery(returned.values("changed_at")[:1]), lost_again_at=Subquery(lost_again.values("changed_at")[:1]),
+    ).filter(Q(order_id__isnull=False) | Q(returned_at__isnull=False) | Q(lost_again_at__isnull=False)).values_list("pk", "customer_id", "task_id", "order_id", "order_on", "returned_at", "lost_again_at")
+    won, events = 0, []
+    for pk, customer_id, task_id, order_id, order_on, returned_at, lost_again_at in rows.iterator(chunk_size=BATCH):
+        until = timezone.localdate(lost_again_at) if lost_again_at else None
+        returned_on = timezone.localdate(returned_at) if returned_at and (lost_again_at is None or returned_at < lost_again_at) else None
+        order_on = order_on if order_on and (until is None or order_on < until) else None
+        if order_on and (returned_on is None or order_on <= returned_on):
+            finished = _finish_won_back(pk, task_id, on=order_on, outcome=WinBack.Outcome.ORDER, order_id=order_id)
+        elif returned_on:
+            finished = _finish_won_back(pk, task_id, on=returned_on, outcome=WinBack.Outcome.STATE, order_id=None)
+        else:
+            WinBack.objects.filter(pk=pk, status__in=_unfinished()).update(
+                status=WinBack.Status.GIVEN_UP, ended_on=until, note=_("Lost again before coming back."), updated_at=timezone.now())
+            continue
+        if finished:
+            won += 1
+            events.append(CustomerEvent(customer_id=customer_id, verb="won_back", summary=_("Won back")))
+    CustomerEvent.objects.bulk_create(events, batch_size=BATCH)
+    return won
+
+
+def refresh_revenue_regained(*, as_of: datetime.date | None = None) -> int:
+    """Revenue regained per won-back episode: billed orders dated after the lost date and within
+    REGAINED_DAYS of the win-back. Only episodes whose year is not over are refreshed; their
+    customers' orders are read in one query per 5,000 episodes."""
+    from collections import defaultdict
+
+    from guanxi.insights.models import WinBack
+    from guanxi.sales.models import Order
+    from guanxi.sales.selectors import BILLED_STATUSES
+
+    as_of = as_of or timezone.localdate()
+    episodes = list(WinBack.objects.filter(status=WinBack.Status.WON_BACK, ended_on__gte=as_of - datetime.timedelta(days=REGAINED_DAYS + 1))
+                    .values_list("pk", "customer_id", "lost_on", "ended_on", "revenue_regained"))
+    changed = 0
+    for start in range(0, len(episodes), BATCH):
+        chunk = episodes[start:start + BATCH]
+        orders = defaultdict(list)
+        for customer_id, day, total in (Order.objects.filter(customer_id__in=[e[1] for e in chunk], status__in=BILLED_STATUSES,
+                                                             order_date__gt=min(e[2] for e in chunk))
+                                        .values_list("customer_id", "order_date", "total").iterator(chunk_size=BATCH)):
+            orders[customer_id].append((day, total))
+        updates = []
+        for pk, customer_id, lost_on, ended_on, old in chunk:
+            until = ended_on + datetime.timedelta(days=REGAINED_DAYS)
+            revenue = sum((t for d, t in orders[customer_id] if lost_on < d <= until), Decimal("0.00"))
+            if revenue != old:
+                updates.append(WinBack(pk=pk, revenue_regained=revenue))
+        with transaction.atomic():
+            WinBack.objects.bulk_update(updates, ["revenue_regained"], batch_size=1000)
+        changed += len(updates)
+    return changed
+
+
+def open_missing_winbacks() -> int:
+    """Win-back rows for moves to lost written without change_state (the demo, imports, a customer
+    created as lost). Exactly once: the unique lost_change makes a rerun insert nothing."""
+    from guanxi.customers.models import State, StateChange
+    from guanxi.insights.models import WinBack
+
+    missing = (StateChange.objects.filter(to_state=State.LOST).exclude(pk__in=WinBack.objects.values("lost_change_id"))
+               .order_by("changed_at", "pk").values_list("pk", "customer_id", "customer__owner_id", "reason_category", "changed_at"))
+    rows = [WinBack(lost_change_id=pk, customer_id=customer_id, owner_id=owner_id, reason_category=category,
+                    lost_on=timezone.localdate(changed_at))
+            for pk, customer_id, owner_id, category, changed_at in missing.iterator(chunk_size=BATCH)]
+    for start in range(0, len(rows), BATCH):
+        with transaction.atomic():
+            WinBack.objects.bulk_create(rows[start:start + BATCH], ignore_conflicts=True)
+    return len(rows)
+
+
+def refresh_winbacks(*, as_of: datetime.date | None = None) -> dict[str, int]:
+    """The daily job: open missing episodes, win back those who returned, refresh revenue regained."""
+    as_of = as_of or timezone.localdate()
+    return {"opened": open_missing_winbacks(), "won_back": detect_won_back(as_of=as_of),
+            "revenue_refreshed": refresh_revenue_regained(as_of=as_of)}
+
+
+def order_billed(*, customer_id: int) -> None:
+    """After a billed order commits: a lost customer buying again is won back at once (the daily job
+    catches any this misses). Cheap when the customer has no unfinished episode: one indexed query."""
+    from guanxi.insights.models import WinBack
+
+    if WinBack.objects.filter(customer_id=customer_id, status__in=_unfinished()).exists():
+        detect_won_back(customer_ids=[customer_id])

@@ -19,3 +19,9 @@ def score_customers(*, run_id: int | None = None, as_of: str | None = None, acto
         run = services.run_scoring(as_of=datetime.date.fromisoformat(as_of) if as_of else None, actor=actor)
     services.evaluate_warnings(as_of=run.as_of)
     return run.pk
+
+
+@task(queue_name="bulk")
+def refresh_winbacks(*, as_of: str | None = None) -> dict[str, int]:
+    """Open missing win-back episodes, win back the customers who returned, refresh revenue regained."""
+    return services.refresh_winbacks(as_of=datetime.date.fromisoformat(as_of) if as_of else None)
