@@ -722,6 +722,10 @@ class WinBackSuccess:
     def rate(self) -> float | None:
         return self.won_back / self.attempted if self.attempted else None
 
+    @property
+    def rate_percent(self) -> int | None:
+        return round(100 * self.rate) if self.rate is not None else None
+
 
 def winback_success(user: User, *, by: str = "month", **filters) -> list[WinBackSuccess]:
     """Win-back success per month lost, reason or owner. Attempted = a win-back was started; won back
