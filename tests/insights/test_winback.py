@@ -244,3 +244,118 @@ def test_the_reasons_breakdown_counts_every_category(planted, admin_user):
     rows = {r["reason"]: r for r in selectors.lost_reasons(admin_user)}
     assert (rows["price"]["lost"], rows["price"]["won_back"], rows["price"]["share"]) == (3, 2, 50)
     assert rows["moved_closed"]["lost"] == 0
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+def signed_in(user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_the_lost_page_shows_reasons_success_and_links_every_count_to_its_customers(planted, admin_user):
+    response = signed_in(admin_user).get("/insights/lost/?by=reason")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="chart-reasons-data"' in html and 'data-chart="chart-reasons-data"' in html
+    assert "/insights/lost/?reason=price#lost-list" in html
+    assert "/insights/lost/?reason=competitor&amp;outcome=won_back#lost-list" in html
+    assert response.context["totals"].rate_percent == 60
+    listed = signed_in(admin_user).get("/insights/lost/?reason=competitor&outcome=won_back")
+    assert [w.customer.name for w in listed.context["page"].rows] == ["流失F"]
+
+
+def test_a_rep_sees_only_their_own_lost_customers_on_the_page(planted, other_rep):
+    response = signed_in(other_rep).get("/insights/lost/")
+    assert {w.customer.name for w in response.context["page"].rows} == {"流失E", "流失F"}
+    assert "流失A" not in response.content.decode()
+    assert response.context["totals"].lost == 2
+
+
+def test_a_manager_starts_a_win_back_from_the_page(rep, manager, catalogue):
+    winback = lose(current_customer(rep, catalogue, name="王家"), rep)
+    client = signed_in(manager)
+    assert b"Start win-back" in client.get("/insights/lost/").content
+    response = client.post(f"/insights/lost/{winback.pk}/start/", {"next": "/insights/lost/?status=open"})
+    assert response.status_code == 302 and response["Location"] == "/insights/lost/?status=open"
+    winback.refresh_from_db()
+    assert winback.status == "in_progress" and winback.task.assignee == rep
+
+
+def test_giving_up_from_the_page_asks_for_a_note_first(rep, catalogue):
+    winback = lose(current_customer(rep, catalogue), rep)
+    client = signed_in(rep)
+    dialog = client.get(f"/insights/lost/{winback.pk}/give-up/", headers={"HX-Request": "true"})
+    assert b"Give up winning back" in dialog.content and b"<html" not in dialog.content
+    refused = client.post(f"/insights/lost/{winback.pk}/give-up/", {"note": ""}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and b"Say why" in refused.content
+    done = client.post(f"/insights/lost/{winback.pk}/give-up/", {"note": "已转行"}, headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+    winback.refresh_from_db()
+    assert (winback.status, winback.note) == ("given_up", "已转行")
+
+
+def test_another_reps_win_back_is_a_404(rep, other_rep, catalogue):
+    winback = lose(current_customer(rep, catalogue), rep)
+    client = signed_in(other_rep)
+    assert client.post(f"/insights/lost/{winback.pk}/start/").status_code == 404
+    assert client.get(f"/insights/lost/{winback.pk}/give-up/").status_code == 404
+
+
+def test_the_lost_page_without_any_loss_says_so(rep):
+    html = signed_in(rep).get("/insights/lost/").content.decode()
+    assert "No lost customers" in html
+
+
+@pytest.mark.parametrize("path", ["/insights/lost/", "/insights/lost/?by=owner", "/insights/lost/?by=reason", "/insights/lost/at-risk/"])
+def test_the_lost_pages_take_a_constant_number_of_queries(rep, other_rep, admin_user, catalogue, path,
+                                                          django_assert_max_num_queries):
+    for index in range(3):
+        winback = lose(current_customer(rep if index % 2 else other_rep, catalogue, name=f"少{index}"), rep if index % 2 else other_rep)
+        services.start_winback(winback=winback, actor=admin_user)
+    client = signed_in(admin_user)
+    client.get(path)
+    with django_assert_max_num_queries(16) as few:
+        assert client.get(path).status_code == 200
+    for index in range(12):
+        owner = rep if index % 2 else other_rep
+        winback = lose(current_customer(owner, catalogue, name=f"多{index}"), owner, category=["price", "service", "other"][index % 3],
+                       reason="说明", on=LOST_ON - datetime.timedelta(days=40 * index))
+        if index % 3:
+            services.start_winback(winback=winback, actor=admin_user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(path).status_code == 200
+
+
+# --- the API -------------------------------------------------------------------------------------------
+
+def test_the_api_lists_lost_customers_with_their_reasons(planted, api_as, other_rep):
+    body = api_as(other_rep).get("/winbacks").json()
+    assert body["count"] == 2
+    assert {(i["customer"]["name"], i["reason_category"], i["status"]) for i in body["items"]} == {
+        ("流失E", "competitor", "in_progress"), ("流失F", "competitor", "won_back")}
+
+
+def test_the_api_gives_win_back_stats_per_reason(planted, api_as, admin_user):
+    body = api_as(admin_user).get("/winbacks/stats", by="reason").json()
+    assert body["total"]["rate"] == 0.6 and body["total"]["median_days"] == 20
+    assert body["total"]["revenue_regained"] == "890.00"
+    price = next(r for r in body["rows"] if r["key"] == "price")
+    assert (price["lost"], price["attempted"], price["won_back"], price["unprompted"]) == (3, 2, 1, 1)
+
+
+def test_the_api_starts_and_gives_up_a_win_back(rep, api_as, catalogue):
+    winback = lose(current_customer(rep, catalogue), rep)
+    client = api_as(rep)
+    assert client.post(f"/winbacks/{winback.pk}/start").json()["status"] == "in_progress"
+    assert client.post(f"/winbacks/{winback.pk}/start").status_code == 422
+    assert client.post(f"/winbacks/{winback.pk}/give-up", {"note": ""}).status_code == 422
+    ended = client.post(f"/winbacks/{winback.pk}/give-up", {"note": "不再需要"}).json()
+    assert (ended["status"], ended["note"]) == ("given_up", "不再需要")
+
+
+def test_the_api_hides_another_reps_win_back(rep, other_rep, api_as, catalogue):
+    winback = lose(current_customer(rep, catalogue), rep)
+    assert api_as(other_rep).post(f"/winbacks/{winback.pk}/start").status_code == 404
+    assert api_as(other_rep).get("/winbacks").json()["count"] == 0

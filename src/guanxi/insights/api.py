@@ -13,7 +13,8 @@ from ninja.errors import HttpError
 
 from guanxi.core.schemas import Date, Id, PageParams, Text
 from guanxi.insights import selectors, services
-from guanxi.insights.models import Grade, ScoringRun, Stage, ValueSegment, Warning, WarningKind
+from guanxi.customers.models import LostReason
+from guanxi.insights.models import Grade, ScoringRun, Stage, ValueSegment, Warning, WarningKind, WinBack
 from guanxi.insights.tasks import score_customers
 from guanxi.sales.api import Ref, UserRef, page
 
@@ -243,3 +244,110 @@ def export_customers(request, fmt: Literal["csv", "xlsx"] = "csv", state: Text(1
     response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Lost customers and win-back --------------------------------------------------------------------------------
+
+WinBackStatusIn = Literal[tuple(WinBack.Status.values)]
+LostReasonIn = Literal[(*LostReason.values, "none")]
+WinBackOutcomeIn = Literal["attempted", "won_back", "unprompted"]
+
+
+class WinBackOut(Schema):
+    id: int
+    customer: Ref
+    lost_on: datetime.date
+    reason_category: str
+    reason: str
+    owner: UserRef | None
+    status: str
+    task_id: int | None
+    started_at: datetime.datetime | None
+    ended_on: datetime.date | None
+    outcome: str
+    revenue_regained: Decimal
+    note: str
+
+    @staticmethod
+    def resolve_reason(obj) -> str:
+        return obj.lost_change.reason
+
+
+class WinBackPage(Schema):
+    items: list[WinBackOut]
+    count: int
+    count_capped: bool
+
+
+class ReasonOut(Schema):
+    reason: str
+    lost: int
+    won_back: int
+    share: int
+
+
+class SuccessOut(Schema):
+    key: str | None
+    label: str
+    lost: int
+    attempted: int
+    won_back: int
+    rate: float | None
+    unprompted: int
+    median_days: float | None
+    revenue_regained: Decimal
+
+
+class WinBackStatsOut(Schema):
+    by: str
+    reasons: list[ReasonOut]
+    rows: list[SuccessOut]
+    total: SuccessOut
+
+
+def _success(row) -> dict:
+    return {"key": None if row.key is None else str(row.key), "label": row.label, "lost": row.lost, "attempted": row.attempted,
+            "won_back": row.won_back, "rate": row.rate, "unprompted": row.unprompted, "median_days": row.median_days,
+            "revenue_regained": row.revenue_regained}
+
+
+@router.get("/winbacks", response=WinBackPage)
+def list_winbacks(request, params: Query[PageParams], status: WinBackStatusIn | None = None, reason: LostReasonIn | None = None,
+                  owner: Id | None = None, start: Date | None = None, end: Date | None = None,
+                  outcome: WinBackOutcomeIn | None = None):
+    """Lost customers you can see, one row per lost episode with its reason and win-back, newest loss first.
+    `reason=none` lists the losses recorded without a category."""
+    category = "" if reason == "none" else reason
+    return page(selectors.winbacks(request.auth, status=status, reason=category, owner=owner, start=start, end=end,
+                                   outcome=outcome), params)
+
+
+@router.get("/winbacks/stats", response=WinBackStatsOut)
+def winback_stats(request, by: Literal["month", "reason", "owner"] = "month", owner: Id | None = None,
+                  start: Date | None = None, end: Date | None = None):
+    """Reasons breakdown and win-back success per month lost, reason or owner (rate = won back ÷ started)."""
+    filters = {"owner": owner, "start": start, "end": end}
+    rows = selectors.winback_success(request.auth, by=by, **filters)
+    return {"by": by, "reasons": selectors.lost_reasons(request.auth, **filters), "rows": [_success(r) for r in rows],
+            "total": _success(selectors.winback_totals(rows, request.auth, **filters))}
+
+
+def _winback_action(request, winback_id: int, action, **kwargs):
+    winback = selectors.visible_winbacks(request.auth).select_related("customer", "owner", "lost_change").get(pk=winback_id)
+    try:
+        action(winback=winback, actor=request.auth, **kwargs)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return selectors.winbacks(request.auth).get(pk=winback_id)
+
+
+@router.post("/winbacks/{winback_id}/start", response=WinBackOut)
+def start_winback(request, winback_id: Id):
+    """Open the win-back task (the steps as its checklist) for the owner."""
+    return _winback_action(request, winback_id, services.start_winback)
+
+
+@router.post("/winbacks/{winback_id}/give-up", response=WinBackOut)
+def give_up_winback(request, winback_id: Id, data: NoteIn):
+    """End the win-back with a note (required); its open task is cancelled."""
+    return _winback_action(request, winback_id, services.give_up_winback, note=data.note)
