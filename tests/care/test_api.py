@@ -42,3 +42,33 @@ def test_a_campaign_from_segment_to_results(api_as, admin_user, rep):
     assert client.post("/segments", {"name": "x", "filters": {"state": "asleep"}}).status_code == 422
     assert client.post("/incident-notices", {"product": 999, "bought_from": str(datetime.date.today()),
                                              "bought_to": str(datetime.date.today()), "subject": "x", "message": "y"}).status_code == 422
+
+
+def test_a_periodic_visit_rule_by_grade_through_the_api(api_as, admin_user):
+    client = api_as(admin_user)
+    response = client.post("/care-rules", {"name": "关键客户拜访", "kind": "periodic_visit", "grade": "key"})
+    assert response.status_code == 201 and response.json()["grade"] == "key" and response.json()["interval_days"] is None
+    response = client.post("/care-rules", {"name": "拜访", "kind": "periodic_visit", "interval_days": 30})
+    assert response.status_code == 422 and "grade" in str(response.json()["detail"])
+
+
+def test_an_incident_notice_by_batch_through_the_api(api_as, admin_user, rep):
+    from decimal import Decimal
+
+    from guanxi.customers.models import CustomerEvent
+    from guanxi.sales import services as sales
+    from tests.factories import make_customer
+
+    kettle = sales.create_product(actor=admin_user, sku="K-9", name="电水壶", list_price=Decimal("199"))
+    buyer, other = make_customer(rep), make_customer(rep)
+    for customer, batch in ((buyer, "L7"), (other, "L8")):
+        sales.create_order(customer=customer, actor=rep, lines=[{"product": kettle.pk, "batch": batch}])
+    client = api_as(admin_user)
+    response = client.post("/incident-notices", {"product": kettle.pk, "batch": "L7", "subject": "L7 召回", "message": "请停用"})
+    assert response.status_code == 201, response.content
+    assert response.json()["recipients"] == 1 and response.json()["batch"] == "L7" and response.json()["bought_from"] is None
+    assert CustomerEvent.objects.filter(customer=buyer, verb="incident_notice").exists()
+    assert not CustomerEvent.objects.filter(customer=other, verb="incident_notice").exists()
+    response = client.post("/incident-notices", {"batch": "L7", "subject": "x", "message": "y"})
+    assert response.status_code == 422 and "batch" in str(response.json()["detail"])
+    assert client.post("/incident-notices", {"product": kettle.pk, "batch": "x" * 41, "subject": "x", "message": "y"}).status_code == 422

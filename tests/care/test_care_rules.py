@@ -81,17 +81,92 @@ def test_a_relationship_anniversary_names_the_year(admin_user, rep):
     assert "25" in Task.objects.get().title
 
 
-def test_periodic_visits_every_n_days(admin_user, rep):
+def since(customer, day: datetime.date):
+    """The customer became a customer at noon on `day` (visits are counted from then)."""
     from django.utils import timezone
 
     from guanxi.customers.models import Customer
-    customer = make_customer(rep, state="current", customer_type="key")
-    Customer.objects.filter(pk=customer.pk).update(created_at=timezone.make_aware(datetime.datetime(2026, 1, 1, 12)))
-    make_customer(rep, state="current", customer_type="T")
-    rule(admin_user, kind="periodic_visit", interval_days=30, customer_type="key")
-    fired = [day for day in (datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(95))
-             if services.apply_care_rules(day=day)]
-    assert fired == [datetime.date(2026, 1, 31), datetime.date(2026, 3, 2), datetime.date(2026, 4, 1)]
+    Customer.objects.filter(pk=customer.pk).update(created_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12))))
+    return customer
+
+
+def visit_days(rule_, days=95, start=datetime.date(2026, 1, 1)):
+    """{customer id: [days a visit fired]} over `days` days from `start`, each day run twice."""
+    fired = {}
+    for n in range(days):
+        day = start + datetime.timedelta(days=n)
+        services.apply_care_rules(day=day, rules=[rule_])
+        services.apply_care_rules(day=day, rules=[rule_])
+    for firing in CareFiring.objects.filter(rule=rule_).order_by("occurrence"):
+        fired.setdefault(firing.customer_id, []).append(firing.occurrence)
+    return fired
+
+
+def test_periodic_visits_reach_the_grade_in_the_current_scoring_run_every_n_days_once(admin_user, rep, score):
+    key = since(make_customer(rep, state="current"), datetime.date(2026, 1, 1))
+    normal = since(make_customer(rep, state="current"), datetime.date(2026, 1, 1))
+    since(make_customer(rep, state="current"), datetime.date(2026, 1, 1))  # never scored
+    score({key: "key", normal: "normal"})
+    visits = rule(admin_user, kind="periodic_visit", grade="key", interval_days=30)
+    assert visit_days(visits) == {key.pk: [datetime.date(2026, 1, 31), datetime.date(2026, 3, 2), datetime.date(2026, 4, 1)]}
+    assert Task.objects.filter(customer=key).count() == 3
+
+
+def test_only_the_current_run_decides_the_grade(admin_user, rep, score):
+    was_key = since(make_customer(rep, state="current"), datetime.date(2026, 1, 1))
+    score({was_key: "key"}, current=False)
+    score({was_key: "small"})
+    assert visit_days(rule(admin_user, kind="periodic_visit", grade="key", interval_days=30)) == {}
+
+
+def test_without_an_interval_a_grade_rule_follows_the_service_policy(admin_user, rep, score):
+    # Seeded policies: normal customers with upgrade potential every 60 days, without potential no contact rhythm.
+    promising = since(make_customer(rep, state="current", upgrade_potential="high"), datetime.date(2026, 1, 1))
+    flat = since(make_customer(rep, state="current", upgrade_potential="none"), datetime.date(2026, 1, 1))
+    score({promising: "normal", flat: "normal"})
+    visits = rule(admin_user, kind="periodic_visit", grade="normal")
+    assert visits.interval_days is None
+    assert visit_days(visits, days=125) == {promising.pk: [datetime.date(2026, 3, 2), datetime.date(2026, 5, 1)]}
+
+
+def test_the_customer_type_still_narrows_a_grade_rule(admin_user, rep, score):
+    account = since(make_customer(rep, state="current", customer_type="key"), datetime.date(2026, 1, 1))
+    transactional = since(make_customer(rep, state="current", customer_type="T"), datetime.date(2026, 1, 1))
+    score({account: "key", transactional: "key"})
+    visits = rule(admin_user, kind="periodic_visit", grade="key", interval_days=30, customer_type="key")
+    assert set(visit_days(visits, days=35)) == {account.pk}
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"kind": "periodic_visit", "interval_days": 30}, "grade"),
+    ({"kind": "periodic_visit", "grade": "vip", "interval_days": 30}, "grade"),
+    ({"kind": "periodic_visit", "grade": "bad"}, "interval_days"),  # the bad-customer policy sets no contact rhythm
+    ({"kind": "periodic_visit", "grade": "key", "interval_days": 0}, "interval_days"),
+    ({"kind": "birthday", "grade": "key"}, "grade"),
+])
+def test_a_periodic_visit_rule_needs_a_grade_and_an_interval_from_somewhere(admin_user, fields, field):
+    from django.core.exceptions import ValidationError
+    with pytest.raises(ValidationError) as error:
+        rule(admin_user, **fields)
+    assert field in error.value.message_dict
+    assert not CareRule.objects.exists()
+
+
+def test_finding_the_visits_due_costs_the_same_queries_for_any_number_of_customers(admin_user, rep, score):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    visits = rule(admin_user, kind="periodic_visit", grade="key")
+    day = datetime.date(2026, 1, 31)
+
+    def queries(n):
+        customers = [since(make_customer(rep, state="current"), datetime.date(2026, 1, 1)) for _ in range(n)]
+        score(dict.fromkeys(customers, "key"))
+        with CaptureQueriesContext(connection) as captured:
+            assert len(services.due_occurrences(visits, day)) == n
+        return len(captured)
+
+    assert queries(2) == queries(20)
 
 
 def test_only_managers_set_up_rules(rep):

@@ -42,3 +42,88 @@ def test_a_campaign_is_created_launched_and_shows_its_results(client, admin_user
     assert CampaignMember.objects.filter(campaign=campaign).count() == 4
     page = client.get(f"/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and page.context["results"]["contacted"]["n"] == 4
+
+
+# --- Query counts pinned ---------------------------------------------------------------------------------
+
+def test_the_care_rules_page_costs_the_same_queries_for_few_and_many_rules(client, admin_user, rep, django_assert_max_num_queries):
+    import datetime
+
+    from guanxi.care import services
+    client.force_login(admin_user)
+    make_customer(rep, state="current")
+
+    def add_rules(n):
+        for i in range(n):
+            services.create_care_rule(actor=admin_user, name=f"规则{i:02d}", kind="holiday", holiday="christmas")
+        services.apply_care_rules(day=datetime.date(2026, 12, 25))
+
+    add_rules(2)
+    with django_assert_max_num_queries(10) as few:
+        assert client.get("/care/").status_code == 200
+    add_rules(15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "规则14" in client.get("/care/").content.decode()
+
+
+def campaign(admin_user, name, members=()):
+    from guanxi.care import services
+    segment = services.save_segment(actor=admin_user, name=name, filters={"state": "current"})
+    made = services.create_campaign(actor=admin_user, name=name, segment=segment, subject="新品", message="欢迎", holdout_percent=0)
+    if members:
+        services.launch_campaign(campaign=made, actor=admin_user)
+    return made
+
+
+def test_the_campaign_list_costs_the_same_queries_for_few_and_many_campaigns(client, admin_user, django_assert_max_num_queries):
+    client.force_login(admin_user)
+    for i in range(2):
+        campaign(admin_user, f"活动{i:02d}")
+    with django_assert_max_num_queries(10) as few:
+        assert client.get("/campaigns/").status_code == 200
+    for i in range(2, 15):
+        campaign(admin_user, f"活动{i:02d}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "活动14" in client.get("/campaigns/").content.decode()
+
+
+def test_the_campaign_results_cost_the_same_queries_however_many_members_bought(client, admin_user, rep, django_assert_max_num_queries):
+    from decimal import Decimal
+
+    from guanxi.sales import services as sales
+    client.force_login(admin_user)
+    tea = sales.create_product(actor=admin_user, sku="T-1", name="茶", list_price=Decimal("10"))
+
+    def results_page(buyers):
+        customers = [make_customer(rep, state="current", email=f"b{buyers}-{i}@example.com") for i in range(buyers)]
+        made = campaign(admin_user, f"活动{buyers}", members=True)
+        for customer in customers:
+            sales.create_order(customer=customer, actor=rep, lines=[{"product": tea.pk, "quantity": 1}])
+        return made
+
+    small = results_page(2)
+    with django_assert_max_num_queries(15) as few:
+        page = client.get(f"/campaigns/{small.pk}/")
+    assert page.context["results"]["contacted"]["bought"] == 2
+    big = results_page(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(f"/campaigns/{big.pk}/")
+    assert page.context["results"]["contacted"]["bought"] == 20 and page.context["results"]["contacted"]["revenue"] == Decimal("200.00")
+
+
+def test_an_incident_notice_by_batch_from_the_page(client, admin_user, rep):
+    from decimal import Decimal
+
+    from guanxi.care.models import IncidentNotice
+    from guanxi.sales import services as sales
+    kettle = sales.create_product(actor=admin_user, sku="K-1", name="电水壶", list_price=Decimal("199"))
+    buyer = make_customer(rep, email="buyer@example.com")
+    sales.create_order(customer=buyer, actor=rep, lines=[{"product": kettle.pk, "batch": "B202611"}])
+    client.force_login(admin_user)
+    response = client.post("/care/incidents/new/", {"product": kettle.pk, "batch": "B202611", "bought_from": "", "bought_to": "",
+                                                    "subject": "B202611 召回", "message": "请停用"})
+    assert response.status_code == 302
+    assert list(IncidentNotice.objects.get().recipients.values_list("customer_id", flat=True)) == [buyer.pk]
+    assert "B202611" in client.get("/care/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    response = client.post("/care/incidents/new/", {"batch": "B202611", "subject": "x", "message": "y"})
+    assert response.status_code == 422 and "batch" in response.context["form"].errors

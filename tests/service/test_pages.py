@@ -126,3 +126,49 @@ def test_dissatisfaction_is_recorded_from_its_page(client, agent, customer):
     client.force_login(agent)
     response = client.post("/complaints/dissatisfaction/", {"customer": customer.pk, "reaction": "stopped_buying", "category": "price"})
     assert response.status_code == 302 and Dissatisfaction.objects.filter(customer=customer).exists()
+
+
+# --- After-sales, knowledge base, dissatisfaction: query counts pinned --------------------------------------
+
+def tickets(agent, customer, n):
+    return [services.open_service_ticket(customer=customer, kind="repair", description=f"故障{i}", actor=agent, technician=agent)
+            for i in range(n)]
+
+
+def test_the_ticket_list_costs_the_same_queries_for_few_and_many_tickets(client, agent, customer, django_assert_max_num_queries):
+    client.force_login(agent)
+    tickets(agent, customer, 2)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get("/service/tickets/").status_code == 200
+    newest = tickets(agent, customer, 25)[-1]
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert f'href="/service/tickets/{newest.pk}/"' in client.get("/service/tickets/").content.decode()
+
+
+def test_a_ticket_page_costs_the_same_queries_for_one_part_or_many(client, agent, customer, django_assert_max_num_queries):
+    client.force_login(agent)
+    ticket = tickets(agent, customer, 1)[0]
+    services.record_part(ticket=ticket, actor=agent, description="加热盘")
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(f"/service/tickets/{ticket.pk}/").status_code == 200
+    for i in range(12):
+        services.record_part(ticket=ticket, actor=agent, description=f"零件{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "零件11" in client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+
+
+def test_the_knowledge_base_costs_the_same_queries_for_few_and_many_answers(client, agent, django_assert_max_num_queries):
+    client.force_login(agent)
+    services.save_article(actor=agent, question="发票怎么开？", answer="在订单页申请。")
+    with django_assert_max_num_queries(10) as few:
+        assert client.get("/service/knowledge/").status_code == 200
+    for i in range(15):
+        services.save_article(actor=agent, question=f"问题{i}？", answer="答案")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "问题14" in client.get("/service/knowledge/").content.decode()
+
+
+def test_the_dissatisfaction_page_for_a_customer_is_cheap(client, agent, customer, django_assert_max_num_queries):
+    client.force_login(agent)
+    with django_assert_max_num_queries(10):
+        assert customer.name in client.get(f"/complaints/dissatisfaction/?customer={customer.pk}").content.decode()

@@ -26,6 +26,7 @@ class CareRuleIn(Schema):
     days_before: Days = 0
     days_after: Days = 0
     interval_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    grade: Text(6) = ""
     customer_type: Text(8) = ""
     current_only: bool = True
     create_task: bool = True
@@ -41,6 +42,7 @@ class CareRuleOut(Schema):
     days_before: int
     days_after: int
     interval_days: int | None
+    grade: str
     customer_type: str
     create_task: bool
     send_email: bool
@@ -52,18 +54,22 @@ class OptOutIn(Schema):
 
 
 class IncidentIn(Schema):
-    product: Id
-    bought_from: Date
-    bought_to: Date
+    """Buyers of a product, of one of its batches, in a period — any combination (a batch needs its product)."""
+
+    product: Id | None = None
+    batch: Text(40) = ""
+    bought_from: Date | None = None
+    bought_to: Date | None = None
     subject: Text(200, min_length=1)
     message: Text(10_000, min_length=1)
 
 
 class IncidentOut(Schema):
     id: int
-    product_id: int
-    bought_from: datetime.date
-    bought_to: datetime.date
+    product_id: int | None
+    batch: str
+    bought_from: datetime.date | None
+    bought_to: datetime.date | None
     subject: str
     recipients: int
 
@@ -132,13 +138,16 @@ def opt_in(request, customer_id: Id):
 
 @router.post("/incident-notices", response={201: IncidentOut})
 def incident_notice(request, payload: IncidentIn):
-    product = Product.objects.filter(pk=payload.product).first()
-    if product is None:
-        raise ValidationError({"product": _("Unknown product.")})
+    product = None
+    if payload.product is not None:
+        product = Product.objects.filter(pk=payload.product).first()
+        if product is None:
+            raise ValidationError({"product": _("Unknown product.")})
     with forbidden_as_403():
-        notice = services.send_incident_notice(actor=request.auth, product=product, bought_from=payload.bought_from,
+        notice = services.send_incident_notice(actor=request.auth, product=product, batch=payload.batch, bought_from=payload.bought_from,
                                                bought_to=payload.bought_to, subject=payload.subject, message=payload.message)
-    return Status(201, {**IncidentOut.from_orm(notice).dict(exclude={"recipients"}), "recipients": notice.recipients.count()})
+    return Status(201, {"id": notice.pk, "product_id": notice.product_id, "batch": notice.batch, "bought_from": notice.bought_from,
+                        "bought_to": notice.bought_to, "subject": notice.subject, "recipients": notice.recipients.count()})
 
 
 @router.post("/segments", response={201: SegmentOut})

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.care.models import Campaign, CareRule
 from guanxi.customers.models import CustomerType, State
+from guanxi.insights.models import Grade
 from guanxi.sales.models import Product
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -16,7 +17,10 @@ class CareRuleForm(forms.Form):
     holiday = forms.ChoiceField(label=_("Holiday"), choices=[("", "—"), *CareRule.Holiday.choices], required=False)
     days_before = forms.IntegerField(label=_("Days before"), min_value=0, max_value=365, initial=0)
     days_after = forms.IntegerField(label=_("Days after"), min_value=0, max_value=365, initial=0)
-    interval_days = forms.IntegerField(label=_("Every N days (periodic visits)"), min_value=1, max_value=3650, required=False)
+    grade = forms.ChoiceField(label=_("Customers of grade (periodic visits)"), choices=[("", "—"), *Grade.choices], required=False,
+                              help_text=_("Their grade in the current scoring run; customers never scored are not visited."))
+    interval_days = forms.IntegerField(label=_("Every N days (periodic visits)"), min_value=1, max_value=3650, required=False,
+                                       help_text=_("Leave empty to follow the grade's service policy."))
     customer_type = forms.ChoiceField(label=_("Only customers of type"), choices=[("", _("Any")), *CustomerType.choices], required=False)
     current_only = forms.BooleanField(label=_("Only current customers"), required=False, initial=True)
     create_task = forms.BooleanField(label=_("Create a task for the owner"), required=False, initial=True)
@@ -25,9 +29,13 @@ class CareRuleForm(forms.Form):
 
 
 class IncidentForm(forms.Form):
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.order_by("name"))
-    bought_from = forms.DateField(label=_("Bought from"), widget=forms.DateInput(attrs={"type": "date"}))
-    bought_to = forms.DateField(label=_("Bought until"), widget=forms.DateInput(attrs={"type": "date"}))
+    """Buyers of a product, of one of its batches, in a period — any combination."""
+
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.order_by("name"), required=False)
+    batch = forms.CharField(label=_("Batch / lot"), max_length=40, required=False,
+                            help_text=_("Only buyers of this batch of the product."))
+    bought_from = forms.DateField(label=_("Bought from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    bought_to = forms.DateField(label=_("Bought until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     subject = forms.CharField(label=_("Subject"), max_length=200)
     message = forms.CharField(label=_("Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}))
 

@@ -1,11 +1,13 @@
 """Customer care (客户关怀): rules that greet and revisit customers, applied once per occurrence;
-opt-outs; incident notices to every buyer of a product in a period."""
+opt-outs; incident notices to every buyer of a product, batch or period."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import CURRENCY_CHOICES, TimeStamped, money_field
+from guanxi.customers.models import CustomerType
+from guanxi.insights.models import Grade
 
 
 class CareRule(TimeStamped):
@@ -33,7 +35,9 @@ class CareRule(TimeStamped):
     days_before = models.PositiveSmallIntegerField(_("days before"), default=0)
     days_after = models.PositiveSmallIntegerField(_("days after"), default=0)
     interval_days = models.PositiveSmallIntegerField(_("every N days"), null=True, blank=True)
-    customer_type = models.CharField(_("only customers of type"), max_length=8, blank=True)
+    # Periodic visits reach the customers of this grade in the current insights scoring run.
+    grade = models.CharField(_("customers of grade"), max_length=6, choices=Grade.choices, blank=True, default="")
+    customer_type = models.CharField(_("only customers of type"), max_length=8, choices=CustomerType.choices, blank=True)
     current_only = models.BooleanField(_("only current customers"), default=True)
     create_task = models.BooleanField(_("create a task for the owner"), default=True)
     send_email = models.BooleanField(_("send a greeting e-mail"), default=False)
@@ -81,11 +85,14 @@ class CareOptOut(TimeStamped):
 
 
 class IncidentNotice(TimeStamped):
-    """After a failure, tell every buyer of a product in a period at once (DOMAIN.md §5)."""
+    """After a failure, tell every buyer of a product, of one of its batches, or in a period — any combination — at
+    once (DOMAIN.md §5)."""
 
-    product = models.ForeignKey("sales.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="incident_notices")
-    bought_from = models.DateField(_("bought from"))
-    bought_to = models.DateField(_("bought until"))
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="incident_notices")
+    batch = models.CharField(_("batch / lot"), max_length=40, blank=True, default="")
+    bought_from = models.DateField(_("bought from"), null=True, blank=True)
+    bought_to = models.DateField(_("bought until"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     message = models.TextField(_("message"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

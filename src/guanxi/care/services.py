@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from guanxi.accounts.models import Role, User
 from guanxi.care import calendar
 from guanxi.care.models import CareFiring, CareOptOut, CareRule, IncidentNotice, IncidentRecipient
-from guanxi.customers.models import Customer, CustomerEvent, CustomerType, State
+from guanxi.customers.models import Customer, CustomerEvent, CustomerType, State, UpgradePotential
 from guanxi.engagement import services as engagement
+from guanxi.insights.models import CustomerScore, Grade, ServicePolicy
 from guanxi.messaging.services import queue_email
 from guanxi.sales.models import Order, OrderLine, Product
 from guanxi.sales.services import clean_choice, clean_text, ensure_can_edit_customer
@@ -33,7 +34,7 @@ def _ensure_manager(actor: User) -> None:
 
 
 def create_care_rule(*, actor: User, name: str, kind: str, holiday: str = "", days_before: int = 0, days_after: int = 0,
-                     interval_days: int | None = None, customer_type: str = "", current_only: bool = True,
+                     interval_days: int | None = None, grade: str = "", customer_type: str = "", current_only: bool = True,
                      create_task: bool = True, send_email: bool = False, message: str = "") -> CareRule:
     _ensure_manager(actor)
     kind = clean_choice(kind, "kind", CareRule.Kind)
@@ -41,8 +42,14 @@ def create_care_rule(*, actor: User, name: str, kind: str, holiday: str = "", da
         holiday = clean_choice(holiday, "holiday", CareRule.Holiday)
     elif holiday:
         raise ValidationError({"holiday": _("Only holiday rules name a holiday.")})
-    if kind == CareRule.Kind.PERIODIC_VISIT and not (interval_days and 1 <= interval_days <= 3650):
-        raise ValidationError({"interval_days": _("Give the interval in days (1–3650).")})
+    if kind == CareRule.Kind.PERIODIC_VISIT:
+        grade = clean_choice(grade, "grade", Grade)
+        if interval_days is None and not ServicePolicy.objects.filter(grade=grade, contact_every_days__isnull=False).exists():
+            raise ValidationError({"interval_days": _("This grade's service policy sets no contact interval: give one.")})
+        if interval_days is not None and not 1 <= interval_days <= 3650:
+            raise ValidationError({"interval_days": _("Give the interval in days (1–3650).")})
+    elif grade:
+        raise ValidationError({"grade": _("Only periodic visits target a grade.")})
     for field, value in (("days_before", days_before), ("days_after", days_after)):
         if not 0 <= value <= 365:
             raise ValidationError({field: _("Between 0 and 365 days.")})
@@ -53,7 +60,7 @@ def create_care_rule(*, actor: User, name: str, kind: str, holiday: str = "", da
     with transaction.atomic():
         return CareRule.objects.create(
             name=clean_text(name, "name", 100, required=True), kind=kind, holiday=holiday, days_before=days_before,
-            days_after=days_after, interval_days=interval_days, customer_type=customer_type, current_only=current_only,
+            days_after=days_after, interval_days=interval_days, grade=grade, customer_type=customer_type, current_only=current_only,
             create_task=create_task, send_email=send_email, message=clean_text(message, "message", 5_000), created_by=actor,
         )
 
@@ -123,11 +130,29 @@ def due_occurrences(rule: CareRule, day: datetime.date) -> list[tuple[int, datet
                                               customer__in=audience.values("pk"))
         return [(pk, closed) for pk in complaints.values_list("customer_id", flat=True).distinct()]
     if rule.kind == kind.PERIODIC_VISIT:
-        rows = audience.values_list("pk", "created_at")
-        return [(pk, day) for pk, created in rows.iterator(chunk_size=BATCH)
-                if (day - timezone.localtime(created).date()).days > 0
-                and (day - timezone.localtime(created).date()).days % rule.interval_days == 0]
+        return _periodic_visits(rule, audience, day)
     return []
+
+
+def _periodic_visits(rule: CareRule, audience, day: datetime.date) -> list[tuple[int, datetime.date]]:
+    """Customers of the rule's grade in the current scoring run (never-scored customers are not visited), every N
+    days counted from when they became customers; N is the rule's interval, else their grade's service policy's
+    contact interval (with or without upgrade potential). One query, whatever the number of customers."""
+    if not rule.grade:  # a rule saved before visits went by grade: its customer type alone chose the audience
+        rows = ((pk, created, rule.interval_days) for pk, created in audience.values_list("pk", "created_at").iterator(chunk_size=BATCH))
+    else:
+        every = {potential: rule.interval_days for potential in (True, False)}
+        if rule.interval_days is None:
+            every = {p.with_potential: p.contact_every_days for p in ServicePolicy.objects.filter(grade=rule.grade)}
+        scores = CustomerScore.objects.filter(run__is_current=True, grade=rule.grade, customer__in=audience.values("pk"))
+        rows = ((pk, created, every.get(potential != UpgradePotential.NONE)) for pk, created, potential in
+                scores.values_list("customer_id", "customer__created_at", "customer__upgrade_potential").iterator(chunk_size=BATCH))
+    due = []
+    for pk, created, interval in rows:
+        days = (day - timezone.localtime(created).date()).days
+        if interval and days > 0 and days % interval == 0:
+            due.append((pk, day))
+    return due
 
 
 def _title(rule: CareRule, customer: Customer, occurrence: datetime.date) -> str:
@@ -187,19 +212,33 @@ def apply_care_rules(*, day: datetime.date | None = None, rules=None) -> int:
 
 # --- Incident notices ---------------------------------------------------------------------------------
 
-def send_incident_notice(*, actor: User, product: Product, bought_from: datetime.date, bought_to: datetime.date,
-                         subject: str, message: str) -> IncidentNotice:
-    """Tell every buyer of `product` in the period, at once; each buyer once, on their timeline too."""
+def send_incident_notice(*, actor: User, subject: str, message: str, product: Product | None = None, batch: str = "",
+                         bought_from: datetime.date | None = None, bought_to: datetime.date | None = None) -> IncidentNotice:
+    """Tell every buyer of `product`, of one of its batches, or in the period — any combination — at once; each buyer
+    once, on their timeline too."""
     _ensure_manager(actor)
-    if bought_to < bought_from:
+    batch = clean_text(batch, "batch", 40)
+    if batch and product is None:
+        raise ValidationError({"batch": _("A batch belongs to a product: choose the product too.")})
+    if product is None and bought_from is None and bought_to is None:
+        raise ValidationError({"product": _("Choose a product, a batch or a period of purchase.")})
+    if bought_from is not None and bought_to is not None and bought_to < bought_from:
         raise ValidationError({"bought_to": _("The period ends before it starts.")})
     subject = clean_text(subject, "subject", 200, required=True)
     message = clean_text(message, "message", 10_000, required=True)
-    buyers = list(OrderLine.objects.filter(product=product, order__order_date__range=(bought_from, bought_to))
-                  .exclude(order__status=Order.Status.CANCELLED).values_list("order__customer_id", flat=True).distinct())
+    lines = OrderLine.objects.exclude(order__status=Order.Status.CANCELLED)
+    if product is not None:
+        lines = lines.filter(product=product)
+    if batch:
+        lines = lines.filter(batch=batch)
+    if bought_from is not None:
+        lines = lines.filter(order__order_date__gte=bought_from)
+    if bought_to is not None:
+        lines = lines.filter(order__order_date__lte=bought_to)
+    buyers = list(lines.values_list("order__customer_id", flat=True).distinct())
     with transaction.atomic():
-        notice = IncidentNotice.objects.create(product=product, bought_from=bought_from, bought_to=bought_to, subject=subject,
-                                               message=message, created_by=actor)
+        notice = IncidentNotice.objects.create(product=product, batch=batch, bought_from=bought_from, bought_to=bought_to,
+                                               subject=subject, message=message, created_by=actor)
         IncidentRecipient.objects.bulk_create([IncidentRecipient(notice=notice, customer_id=pk) for pk in buyers],
                                               ignore_conflicts=True, batch_size=BATCH)
         for recipient in notice.recipients.select_related("customer"):
@@ -214,7 +253,8 @@ def send_incident_notice(*, actor: User, product: Product, bought_from: datetime
 
 # --- Campaigns ------------------------------------------------------------------------------------------
 
-SEGMENT_FILTERS = {"state", "owner", "tag", "source", "search", "customer_type", "province"}
+SEGMENT_FILTERS = {"state", "owner", "tag", "source", "search", "customer_type", "province", "ids"}
+SEGMENT_MAX_IDS = 1_000  # a fixed target list (look-alikes, prospects) is a short ranked list, not a table
 
 
 def segment_customers(segment, user: User):
@@ -222,8 +262,13 @@ def segment_customers(segment, user: User):
     from guanxi.customers.selectors import customer_list
 
     filters = dict(segment.filters)
-    extra = {key: filters.pop(key) for key in ("customer_type", "province") if key in filters}
+    extra = {key: filters.pop(key) for key in ("customer_type", "province", "ids") if key in filters}
     queryset = customer_list(user, **filters).order_by("pk")
+    if "ids" in extra:  # exactly these customers (a campaign target list), still only those the user sees
+        ids = extra["ids"]
+        if not isinstance(ids, list) or len(ids) > SEGMENT_MAX_IDS or not all(type(i) is int for i in ids):
+            raise ValidationError({"filters": _("Give at most %(n)d customer ids.") % {"n": SEGMENT_MAX_IDS}})
+        queryset = queryset.filter(pk__in=ids)
     if extra.get("customer_type"):
         queryset = queryset.filter(customer_type=extra["customer_type"])
     if extra.get("province"):
@@ -343,23 +388,22 @@ def record_reply(*, member, actor: User):
 
 
 def attribute_purchases(*, campaign) -> int:
-    """Orders placed within `response_days` after launch count for the campaign (contacted and hold-out alike)."""
-    from django.db.models import Min, Sum
+    """Orders placed within `response_days` after launch count for the campaign (contacted and hold-out alike).
+    One UPDATE however many members bought."""
+    from django.db.models import DecimalField, Min, Subquery, Sum
 
     from guanxi.care.models import CampaignMember
 
     if campaign.launched_at is None:
         return 0
     end = campaign.launched_at + datetime.timedelta(days=campaign.response_days)
-    orders = (Order.objects.filter(customer_id__in=campaign.members.values("customer_id"), created_at__gte=campaign.launched_at,
-                                   created_at__lt=end).exclude(status=Order.Status.CANCELLED)
-              .values("customer_id").annotate(first=Min("created_at"), revenue=Sum("total")))
-    updated = 0
+    orders = (Order.objects.filter(customer_id=OuterRef("customer_id"), created_at__gte=campaign.launched_at, created_at__lt=end)
+              .exclude(status=Order.Status.CANCELLED).order_by().values("customer_id"))
     with transaction.atomic():
-        for row in orders:
-            updated += CampaignMember.objects.filter(campaign=campaign, customer_id=row["customer_id"]).update(
-                purchased_at=row["first"], revenue=row["revenue"])
-    return updated
+        return CampaignMember.objects.filter(campaign=campaign).filter(Exists(orders)).update(
+            purchased_at=Subquery(orders.annotate(first=Min("created_at")).values("first")[:1]),
+            revenue=Subquery(orders.annotate(revenue=Sum("total")).values("revenue")[:1],
+                             output_field=DecimalField(max_digits=14, decimal_places=2)))
 
 
 def campaign_results(*, campaign) -> dict:
