@@ -226,7 +226,8 @@ def scores(request):
     owners = _owner_choices(request.user) if not wants_fragment(request) else None
     context = {"page": paginate(scores, request.GET.get("page")), "values": values, "invalid": invalid,
                "grades": Grade.choices, "segments": ValueSegment.choices, "behaviours": BehaviourSegment.choices,
-               "stages": Stage.choices, "owners": owners, "score_range": range(1, 10)}
+               "stages": Stage.choices, "owners": owners, "score_range": range(1, 10),
+               **_target_context(request, {"scores": filters})}
     return render_page(request, "insights/scores.html", context, partial="results", status=400 if invalid else 200)
 
 
@@ -419,7 +420,7 @@ def customer_suggestions(request, pk: int):
 def _target_context(request, filters: dict) -> dict:
     import json
 
-    return {"can_export": services.may_export(request.user), "export_filters": json.dumps(filters, ensure_ascii=False)}
+    return {"can_export": services.may_export(request.user), "export_filters": json.dumps(filters, ensure_ascii=False, default=str)}
 
 
 def _limit(request) -> int:
@@ -644,4 +645,4 @@ def winback_give_up(request, pk: int):
             return _back_to_lost(request)
     context = {"winback": winback, "error": error, "note": request.POST.get("note", ""),
                "next": request.GET.get("next") or request.POST.get("next") or reverse("insights:lost")}
-    return render_page(request, "insights/lost_give_up.html", context, partial="dialog", status=422 if error else 200)
+    return render_page(request, "insights/lost_give_up.html", context, partial="dialog")  # errors re-render with 200 (htmx swaps it)
