@@ -232,3 +232,13 @@ def test_the_export_log_takes_a_constant_number_of_queries(admin_user, manager, 
     with django_assert_max_num_queries(8) as many:
         assert client.get("/insights/exports/").status_code == 200
     assert len(many.captured_queries) <= len(few.captured_queries)
+
+
+def test_the_scores_page_export_carries_the_current_filter(manager, prospects):
+    client = signed_in(manager)
+    page = client.get("/insights/scores/", {"grade": "key", "clv_min": "0"}, headers={"HX-Request": "true"})
+    filters = json.loads(page.context["export_filters"])
+    assert filters == {"scores": {"grade": "key", "clv_min": "0"}}
+    assert "/insights/exports/new/" in page.content.decode()
+    rows = list(csv.DictReader(io.StringIO(b"".join(export(client, filters).streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == len(page.context["page"].rows) and {r["grade"] for r in rows} == {"key"}
