@@ -45,7 +45,7 @@ def digest() -> str:
             "kind", "name", "state", "phone", "email", "uscc", "province", "city", "source", "owner__username",
             "created_at", "credit_limit", "profile", "custom_fields", "customer_type"),
         "contacts": Contact.objects.values_list("customer__name", "name", "role", "phone", "email"),
-        "states": StateChange.objects.values_list("customer__name", "from_state", "to_state", "reason", "changed_at"),
+        "states": StateChange.objects.values_list("customer__name", "from_state", "to_state", "reason", "reason_category", "changed_at"),
         "orders": Order.objects.values_list("number", "customer__name", "order_date", "due_date", "status", "total",
                                             "amount_paid", "owner__username"),
         "payments": Payment.objects.values_list("order__number", "amount", "paid_on", "method"),
@@ -164,6 +164,19 @@ def test_revenue_is_concentrated_and_customers_buy_again(demo):
     repeat = Order.objects.values("customer").annotate(n=Count("pk")).filter(n__gte=2).count()
     assert repeat > len(revenue) / 2
     assert Customer.objects.filter(state="lost").exists()
+
+
+def test_every_lost_customer_has_a_reason_category_and_one_win_back_episode(demo):
+    from guanxi.customers.models import LostReason
+    from guanxi.insights.models import WinBack
+
+    moves = StateChange.objects.filter(to_state="lost")
+    assert moves.exists()
+    assert set(moves.values_list("reason_category", flat=True)) <= set(LostReason.values)
+    assert len(set(moves.values_list("reason_category", flat=True))) >= 3
+    assert not StateChange.objects.exclude(to_state="lost").exclude(reason_category="").exists()
+    assert WinBack.objects.count() == moves.count()
+    assert set(WinBack.objects.values_list("lost_change_id", flat=True)) == set(moves.values_list("pk", flat=True))
 
 
 def test_every_date_is_on_or_before_today(demo):

@@ -150,6 +150,10 @@ SUBJECTS = {
 TASK_TITLES = ("回访客户", "准备报价单", "发送合同", "催收应收款", "安排上门安装", "节日礼品寄送", "更新客户资料",
                "Follow up on proposal", "预约季度回顾会议", "处理客户建议")
 LOST_REASONS = ("转向竞争对手，价格更低", "业务收缩，不再采购", "对售后服务不满意", "联系人离职，关系中断", "长期未下单")
+# The reason category of each demo reason (customers.models.LostReason): derived from the text, so the
+# random sequence (and every other row of the demo) stays as it was.
+LOST_REASON_CATEGORIES = {"转向竞争对手，价格更低": "competitor", "业务收缩，不再采购": "need_ended", "对售后服务不满意": "service",
+                          "联系人离职，关系中断": "other", "长期未下单": "other"}
 OPPORTUNITY_LOST_REASONS = ("价格过高", "选择了竞争对手", "预算取消", "需求变更", "Decision postponed")
 CREDIT_AGENCIES = ("中诚信国际", "大公国际", "联合资信", "东方金诚")
 HOBBIES = ("羽毛球", "摄影", "旅游", "读书", "茶艺", "钓鱼", "跑步", "书法", "围棋", "烹饪", "golf", "hiking")
@@ -216,6 +220,9 @@ class DemoGenerator:
         for year, last_number in self.order_numbers.items():
             OrderSequence.objects.update_or_create(year=year, defaults={"last_number": last_number})
         bulk.reset_sequences(list(self._ids) + [SalesPlan, ExpenseBudget])
+        from guanxi.insights.services import open_missing_winbacks
+
+        self.counts["insights_winback"] += open_missing_winbacks()  # one win-back episode per demo loss
         bulk.optimise()
         return dict(self.counts)
 
@@ -317,7 +324,7 @@ class DemoGenerator:
         self.t_share = T(CustomerShare, ["id", "customer", "user", "created_at", "updated_at"])
         self.t_contact = T(Contact, ["id", "customer", "name", "title", "role", "phone", "email", "wechat", "birthday",
                                      "is_primary", "notes", "version", "created_at", "updated_at"])
-        self.t_state = T(StateChange, ["id", "customer", "from_state", "to_state", "reason", "actor", "changed_at"])
+        self.t_state = T(StateChange, ["id", "customer", "from_state", "to_state", "reason", "reason_category", "actor", "changed_at"])
         self.t_event = T(CustomerEvent, ["id", "customer", "verb", "summary", "actor", "occurred_at"])
         self.t_date = T(ImportantDate, ["id", "customer", "label", "date", "recurring", "created_at", "updated_at"])
         self.t_opportunity = T(Opportunity, ["id", "customer", "title", "stage", "amount", "currency", "probability",
@@ -446,7 +453,8 @@ class DemoGenerator:
         for tag in self._tags(is_org, buyer, spend, source, english, state):
             self.t_tags.add(self._next(Customer.tags.through), cid, self.tags[tag].pk)
         for from_state, to_state, reason, when in history:
-            self.t_state.add(self._next(StateChange), cid, from_state, to_state, reason, owner.pk, when)
+            category = self._lost_category(cid, reason) if to_state == State.LOST else ""
+            self.t_state.add(self._next(StateChange), cid, from_state, to_state, reason, category, owner.pk, when)
         if verified:
             self.t_event.add(self._next(CustomerEvent), cid, "verified", "资料已核实", owner.pk, verified)
         if rng.random() < 0.03:
@@ -487,6 +495,14 @@ class DemoGenerator:
         if text is None:
             text = self._names_text[name] = build_search_text(name=name)
         return text
+
+    @staticmethod
+    def _lost_category(cid: int, reason: str) -> str:
+        """The reason category of a demo loss. "No order for a long time" says nothing of the cause, so the
+        owner's finding varies by customer (not by the random sequence, which stays as it was)."""
+        if reason == "长期未下单":
+            return ("price", "product", "moved_closed", "payment")[cid % 4]
+        return LOST_REASON_CATEGORIES.get(reason, "other")
 
     def _state_history(self, created_at, order_dates, dropped):
         rng = self.rng
