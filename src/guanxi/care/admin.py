@@ -15,7 +15,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(CareRule)
 class CareRuleAdmin(ReadOnly):
-    list_display = ("name", "kind", "holiday", "days_before", "days_after", "interval_days", "create_task", "send_email", "is_active")
+    list_display = ("name", "kind", "holiday", "grade", "days_before", "days_after", "interval_days", "create_task", "send_email", "is_active")
     list_filter = ("kind", "is_active")
 
 
@@ -40,7 +40,7 @@ class CareOptOutAdmin(ReadOnly):
 
 @admin.register(IncidentNotice)
 class IncidentNoticeAdmin(admin.ModelAdmin):
-    list_display = ("subject", "product", "bought_from", "bought_to", "created_at")
+    list_display = ("subject", "product", "batch", "bought_from", "bought_to", "created_at")
 
     def has_add_permission(self, request):
         return False
