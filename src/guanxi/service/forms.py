@@ -143,7 +143,7 @@ class TicketForm(forms.Form):
 
 
 class VisitForm(ActionForm):
-    visit_at = forms.DateTimeField(label=_("Visit on"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    visit_at = forms.DateTimeField(label=_("Visit on"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
 
 

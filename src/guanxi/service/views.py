@@ -281,7 +281,9 @@ def ticket_detail(request, pk):
     from guanxi.service.forms import CompleteTicketForm, PartForm, VisitForm
 
     ticket = _ticket_or_404(request.user, pk)
-    forms = {"visit": VisitForm(initial={"version": ticket.version, "address": ticket.customer.address}, prefix="visit"),
+    visit_at = timezone.localtime(ticket.visit_at) if ticket.visit_at else None  # a booked visit is shown to move it
+    forms = {"visit": VisitForm(initial={"version": ticket.version, "visit_at": visit_at, "address": ticket.visit_address or ticket.customer.address},
+                                prefix="visit"),
              "part": PartForm(prefix="part"), "complete": CompleteTicketForm(initial={"version": ticket.version}, prefix="complete")}
     status = 200
     if request.method == "POST":
