@@ -87,3 +87,22 @@ def test_statistics_count_complaints_per_thousand_customers(api_as, agent, compl
 def test_bad_intake_is_a_4xx_never_a_5xx(api_as, agent, payload):
     response = api_as(agent).post("/complaints", payload)
     assert 400 <= response.status_code < 500
+
+
+def test_a_warranty_is_registered_for_an_order_line_and_listed_by_end_date(api_as, agent, other_rep, rep, customer, kettle):
+    import datetime
+
+    from guanxi.customers.models import CustomerEvent
+    from guanxi.sales import services as sales
+
+    order = sales.create_order(customer=customer, actor=rep, order_date=datetime.date(2025, 3, 10), lines=[{"product": kettle.pk}])
+    line = order.lines.get()
+    response = api_as(agent).post(f"/order-lines/{line.pk}/warranty", {"months": 24})
+    assert response.status_code == 201, response.content
+    assert (response.json()["starts_on"], response.json()["ends_on"]) == ("2025-03-10", "2027-03-09")
+    assert CustomerEvent.objects.filter(customer=customer, verb="warranty").exists()
+    listed = api_as(agent).get(f"/warranties?customer={customer.pk}&ending_by=2027-12-31").json()
+    assert [w["order_line_id"] for w in listed] == [line.pk] and listed[0]["product"]["name"] == "电水壶"
+    assert api_as(other_rep).post(f"/order-lines/{line.pk}/warranty", {}).status_code == 404
+    assert api_as(other_rep).get(f"/warranties?customer={customer.pk}").json() == []
+    assert api_as(agent).post(f"/order-lines/{line.pk}/warranty", {"months": 0}).status_code == 422

@@ -172,3 +172,10 @@ def test_the_dissatisfaction_page_for_a_customer_is_cheap(client, agent, custome
     client.force_login(agent)
     with django_assert_max_num_queries(10):
         assert customer.name in client.get(f"/complaints/dissatisfaction/?customer={customer.pk}").content.decode()
+
+
+def test_the_public_contact_page_shares_the_knowledge_base_answers(client, agent):
+    services.save_article(actor=agent, question="发票怎么开？", answer="在订单页申请电子发票。")
+    services.save_article(actor=agent, question="内部草稿", answer="未发布", is_published=False)
+    body = client.get("/contact/").content.decode()
+    assert "发票怎么开？" in body and "在订单页申请电子发票。" in body and "内部草稿" not in body

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.accounts.models import Department
-from guanxi.core.schemas import Id, LongText, Money, PageParams, Text, Version
+from guanxi.core.schemas import Date, Id, LongText, Money, PageParams, Text, Version
 from guanxi.sales.api import Ref, UserRef, customer_in_view, forbidden_as_403, page, user_or_422
 from guanxi.sales.models import Order, Product
 from guanxi.service import selectors, services, statistics
@@ -336,6 +336,39 @@ def complete_ticket(request, ticket_id: Id, payload: CompleteIn):
     with forbidden_as_403():
         return services.complete_service_ticket(ticket=_ticket(request.auth, ticket_id), actor=request.auth,
                                                 expected_version=payload.version, resolution=payload.resolution)
+
+
+class WarrantyIn(Schema):
+    months: Annotated[int, Field(ge=1, le=240)] | None = None
+    starts_on: Date | None = None
+
+
+class WarrantyOut(Schema):
+    id: int
+    order_line_id: int
+    customer_id: int
+    product: Ref
+    starts_on: datetime.date
+    ends_on: datetime.date
+    reminded_at: datetime.datetime | None
+
+
+@router.post("/order-lines/{line_id}/warranty", response={201: WarrantyOut})
+def register_warranty(request, line_id: Id, payload: WarrantyIn):
+    """Start (or correct) the warranty of an order line: from delivery, or the given date, for N months."""
+    from guanxi.sales.models import OrderLine
+
+    line = OrderLine.objects.select_related("order", "product").get(pk=line_id)
+    customer_in_view(request.auth, line.order.customer_id)  # 404 outside the user's view
+    with forbidden_as_403():
+        warranty = services.register_warranty(order_line=line, actor=request.auth, months=payload.months, starts_on=payload.starts_on)
+    return Status(201, warranty)
+
+
+@router.get("/warranties", response=list[WarrantyOut])
+def list_warranties(request, customer: Id | None = None, ending_by: Date | None = None,
+                    limit: Annotated[int, Field(ge=1, le=500)] = 100):
+    return list(selectors.warranties(request.auth, customer=customer, ending_by=ending_by)[:limit])
 
 
 @router.get("/knowledge-base", response=list[ArticleOut])

@@ -104,6 +104,19 @@ def service_tickets(user: User, *, customer: int | None = None, status: str | No
     return queryset
 
 
+def warranties(user: User, *, customer: int | None = None, ending_by: datetime.date | None = None) -> QuerySet:
+    """Warranties of the customers `user` sees, soonest ending first."""
+    from guanxi.core.visibility import visible_related
+    from guanxi.service.models import Warranty
+
+    queryset = visible_related(user, Warranty.objects.select_related("product")).order_by("ends_on", "pk")
+    if customer:
+        queryset = queryset.filter(customer_id=customer)
+    if ending_by:
+        queryset = queryset.filter(ends_on__lte=ending_by)
+    return queryset
+
+
 def search_articles(q: str, *, limit: int = 20) -> QuerySet:
     """Knowledge-base answers whose question, answer or keywords contain every word of `q`."""
     from guanxi.service.models import KnowledgeArticle

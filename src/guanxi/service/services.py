@@ -732,6 +732,8 @@ def register_warranty(*, order_line, actor: User, months: int | None = None, sta
             defaults={"customer_id": order_line.order.customer_id, "product_id": order_line.product_id, "starts_on": start,
                       "ends_on": end - datetime.timedelta(days=1)},
         )
+        CustomerEvent.objects.create(customer_id=warranty.customer_id, verb="warranty", actor=actor, summary=(
+            _("Warranty for %(product)s until %(date)s") % {"product": order_line.product.name, "date": warranty.ends_on.isoformat()})[:500])
     return warranty
 
 

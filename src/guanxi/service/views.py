@@ -79,7 +79,9 @@ def contact_page(request):
     """How to reach us: the channels, who handles complaints, the procedure and the promised times."""
     contact = {**services.DEFAULT_CONTACT, **getattr(settings, "SERVICE_CONTACT", {})}
     policies = [(label, *services.sla_for(value)[:2]) for value, label in Severity.choices]
-    return render(request, "service/contact.html", {"contact": contact, "policies": policies})
+    # The knowledge base's answers, so a customer reads here what the hotline and the agents would say.
+    return render(request, "service/contact.html", {"contact": contact, "policies": policies,
+                                                    "answers": selectors.search_articles("", limit=10)})
 
 
 # --- Staff pages ----------------------------------------------------------------------------------
