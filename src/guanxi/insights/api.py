@@ -326,10 +326,9 @@ def list_winbacks(request, params: Query[PageParams], status: WinBackStatusIn | 
 def winback_stats(request, by: Literal["month", "reason", "owner"] = "month", owner: Id | None = None,
                   start: Date | None = None, end: Date | None = None):
     """Reasons breakdown and win-back success per month lost, reason or owner (rate = won back ÷ started)."""
-    filters = {"owner": owner, "start": start, "end": end}
-    rows = selectors.winback_success(request.auth, by=by, **filters)
-    return {"by": by, "reasons": selectors.lost_reasons(request.auth, **filters), "rows": [_success(r) for r in rows],
-            "total": _success(selectors.winback_totals(rows, request.auth, **filters))}
+    figures = selectors.WinBackFigures(request.auth, owner=owner, start=start, end=end)
+    return {"by": by, "reasons": figures.reasons(), "rows": [_success(r) for r in figures.success(by)],
+            "total": _success(figures.total())}
 
 
 def _winback_action(request, winback_id: int, action, **kwargs):

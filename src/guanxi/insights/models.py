@@ -147,6 +147,7 @@ class CustomerScore(models.Model):
             models.Index(fields=["run", "grade"]),
             models.Index(fields=["run", "-clv"]),
             models.Index(fields=["customer", "run"]),
+            models.Index(fields=["run", "p_alive"]),  # at-risk customers (P(alive) below the churn threshold)
         ]
 
 
@@ -341,6 +342,7 @@ class WinBack(TimeStamped):
             models.Index(fields=["status", "-lost_on"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["customer", "-lost_on"]),
+            models.Index(fields=["-lost_on", "-id"], name="winback_recent_idx"),
         ]
 
     def __str__(self):

@@ -576,18 +576,19 @@ def lost_customers(request):
     if wants_fragment(request):
         return render_page(request, "insights/lost.html", context, partial="results")
     by = params.get("by") if params.get("by") in selectors.WINBACK_GROUPS else "month"
-    reasons = selectors.lost_reasons(user, **figures)
+    numbers = selectors.WinBackFigures(user, **figures)
+    reasons = numbers.reasons()
     for row in reasons:
         row["url"] = _lost_url(figures, reason=row["reason"] or "none")
         row["won_back_url"] = _lost_url(figures, reason=row["reason"] or "none", status="won_back")
-    success = selectors.winback_success(user, by=by, **figures)
+    success = numbers.success(by)
     for row in success:
-        narrow = ({"start": _month_bounds(row.key)[0], "end": _month_bounds(row.key)[1]} if by == "month" and row.key
+        narrow = ({"start": _month_bounds(row.key)[0], "end": _month_bounds(row.key)[1]} if by == "month"
                   else {"reason": row.key or "none"} if by == "reason" else {"owner": row.key} if row.key else {})
         scope = {**figures, **narrow}
         row.urls = {name: _lost_url(scope, outcome=name if name != "lost" else None)
                     for name in ("lost", "attempted", "won_back", "unprompted")}
-    totals = selectors.winback_totals(success, user, **figures)
+    totals = numbers.total()
     totals.urls = {name: _lost_url(figures, outcome=name if name != "lost" else None)
                    for name in ("lost", "attempted", "won_back", "unprompted")}
     at_risk = selectors.at_risk_customers(user)
@@ -597,7 +598,8 @@ def lost_customers(request):
         "reasons_chart": {"kind": "hbar", "series_name": _("Lost customers"),
                           "rows": [{"label": str(r["label"] or _("Not given")), "value": r["lost"]} for r in reasons if r["lost"]]},
         "at_risk": list(at_risk[:AT_RISK_ON_PAGE]), "at_risk_count": capped_count(at_risk),
-        "owners": User.objects.filter(pk__in=selectors.visible_winbacks(user).values("owner_id")).order_by("username")[:200],
+        "owners": ([] if user.role == Role.SALES and not user.is_superuser else
+                   User.objects.filter(is_active=True, role__in=[Role.SALES, Role.MANAGER]).order_by("username")[:200]),
     })
     return render_page(request, "insights/lost.html", context, partial="results")
 
