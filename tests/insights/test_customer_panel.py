@@ -186,3 +186,17 @@ def test_public_pages_and_the_acknowledgement_email_never_show_a_key_customers_g
     ack = OutboundEmail.objects.get(to="key@example.com")
     assert ack.customer_id == key_customer.pk
     _no_grade(ack.subject + ack.body)
+
+
+def test_a_campaign_email_to_a_key_customer_chosen_as_a_target_never_names_the_grade(key_customer, manager):
+    from guanxi.care import services as care
+    from guanxi.messaging.models import OutboundEmail
+
+    type(key_customer).objects.filter(pk=key_customer.pk).update(email="key@example.com", marketing_consent=True)
+    segment = care.save_segment(actor=manager, name="关键客户回馈", filters={"ids": [key_customer.pk]})
+    campaign = care.create_campaign(actor=manager, name="回馈", segment=segment, subject="新茶上市", message="今年的新茶到了。",
+                                    holdout_percent=0)
+    care.launch_campaign(campaign=campaign, actor=manager)
+    email = OutboundEmail.objects.get(to="key@example.com")
+    assert "今年的新茶到了" in email.body
+    _no_grade(email.subject + email.body)
