@@ -156,9 +156,17 @@ def product_lookalikes(user: User, product_id: int, *, limit: int = 50) -> list[
         return []
     column = int(np.searchsorted(data.product_ids, product.pk))
     ranking = data.index.rank(column)
-    candidates = data.customer_ids[ranking.customers]
-    visible = set(visible_customers(user).filter(pk__in=candidates[ranking.scores > 0].tolist()).values_list("pk", flat=True))
-    chosen = [(int(c), float(s)) for c, s in zip(candidates, ranking.scores, strict=True) if s > 0 and int(c) in visible][:limit]
+    positive = ranking.scores > 0
+    candidates, scores = data.customer_ids[ranking.customers][positive], ranking.scores[positive]
+    # Ask which of the best candidates the user sees, a growing slice at a time, rather than sending
+    # every candidate id (tens of thousands at 100k customers) in one IN list.
+    chosen, start, step = [], 0, max(4 * limit, 500)
+    while len(chosen) < limit and start < len(candidates):
+        chunk = [int(c) for c in candidates[start:start + step]]
+        visible = set(visible_customers(user).filter(pk__in=chunk).values_list("pk", flat=True))
+        chosen += [(c, float(s)) for c, s in zip(chunk, scores[start:start + step], strict=True) if c in visible]
+        start, step = start + step, min(step * 4, 20_000)
+    chosen = chosen[:limit]
     customers = Customer.objects.select_related("owner").in_bulk([c for c, _s in chosen])
     return [(customers[c], s) for c, s in chosen]
 
