@@ -242,3 +242,23 @@ def test_the_scores_page_export_carries_the_current_filter(manager, prospects):
     assert "/insights/exports/new/" in page.content.decode()
     rows = list(csv.DictReader(io.StringIO(b"".join(export(client, filters).streaming_content).decode("utf-8-sig"))))
     assert len(rows) == len(page.context["page"].rows) and {r["grade"] for r in rows} == {"key"}
+
+
+def test_a_target_list_segment_holds_only_customers_the_manager_sees(manager, planted):
+    from guanxi.care.services import save_segment, segment_customers
+
+    ids = [planted["相似客户"].pk, planted["别人的相似客户"].pk]
+    segment = save_segment(actor=manager, name="名单", filters={"ids": ids})
+    assert [c.name for c in segment_customers(segment, manager)] == ["相似客户"]
+
+
+@pytest.mark.parametrize("ids", [["1"], "1,2", list(range(1001))])
+def test_a_target_list_segment_refuses_anything_but_a_short_list_of_ids(manager, ids):
+    from django.core.exceptions import ValidationError
+
+    from guanxi.care.models import Segment
+    from guanxi.care.services import save_segment
+
+    with pytest.raises(ValidationError):
+        save_segment(actor=manager, name="名单", filters={"ids": ids})
+    assert not Segment.objects.exists()
