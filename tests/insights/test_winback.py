@@ -359,3 +359,9 @@ def test_the_api_hides_another_reps_win_back(rep, other_rep, api_as, catalogue):
     winback = lose(current_customer(rep, catalogue), rep)
     assert api_as(other_rep).post(f"/winbacks/{winback.pk}/start").status_code == 404
     assert api_as(other_rep).get("/winbacks").json()["count"] == 0
+
+
+def test_administrators_read_win_backs_in_the_admin(planted, admin_user):
+    response = signed_in(admin_user).get("/admin/insights/winback/?status__exact=won_back")
+    assert response.status_code == 200
+    assert "流失F" in response.content.decode() and "流失B" not in response.content.decode()

@@ -11,6 +11,7 @@ from guanxi.insights.models import (
     SpendTier,
     Warning,
     WarningRule,
+    WinBack,
 )
 
 
@@ -77,3 +78,14 @@ class WarningAdmin(ReadOnlyAdmin):
 class CustomerExportAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "fmt", "rows", "flagged", "filters")
     list_filter = ("flagged", "fmt")
+
+
+@admin.register(WinBack)
+class WinBackAdmin(ReadOnlyAdmin):
+    """Read-only: win-backs change through the lost page and the API (start, give up) and the daily job."""
+
+    list_display = ("customer", "lost_on", "reason_category", "owner", "status", "started_at", "ended_on", "outcome", "revenue_regained")
+    list_filter = ("status", "reason_category", "outcome")
+    raw_id_fields = ("customer", "lost_change", "owner", "task", "started_by", "won_back_order")
+    list_select_related = ("customer", "owner")
+    show_full_result_count = False
