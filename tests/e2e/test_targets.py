@@ -72,3 +72,29 @@ def test_a_manager_downloads_a_products_look_alikes_as_csv(open_page, manager, l
     assert rows and "相似客户" in {r["name"] for r in rows}
     record = CustomerExport.objects.get()
     assert (record.user_id, record.rows, record.filters["lookalikes_of"]) == (manager.pk, len(rows), lookalike_data["kettle"].pk)
+
+
+def test_a_manager_exports_the_prospects_and_an_administrator_finds_it_in_the_export_log(open_page, manager, admin_user, rep,
+                                                                                        key_customer):
+    for index in range(3):
+        make_customer(rep, name=f"潜在客户{index}", state="potential")
+    page = open_page(manager)
+    page.goto("/insights/")
+    page.get_by_role("link", name="Prospects").click()
+    page.wait_for_url("**/insights/prospects/")
+    listed = page.get_by_test_id("targets").locator("tbody tr")
+    assert listed.count() >= 3 and "潜在客户0" in page.get_by_test_id("targets").inner_text()
+    assert page.get_by_role("link", name="Export log").count() == 0  # managers export; administrators read the log
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "targets-prospects.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    admin = open_page(admin_user)
+    admin.goto("/insights/")
+    admin.get_by_role("link", name="Export log").click()
+    row = admin.get_by_test_id("exports").locator("tbody tr").first
+    assert manager.username in row.inner_text() and "prospects=True" in row.inner_text()
+    assert row.locator("td.num").inner_text() == str(listed.count())
+    if SHOTS:
+        admin.screenshot(path=os.path.join(SHOTS, "targets-exports.png"), full_page=True)

@@ -262,3 +262,11 @@ def test_a_target_list_segment_refuses_anything_but_a_short_list_of_ids(manager,
     with pytest.raises(ValidationError):
         save_segment(actor=manager, name="名单", filters={"ids": ids})
     assert not Segment.objects.exists()
+
+
+def test_a_key_customer_still_marked_potential_is_not_listed_as_a_prospect(rep, prospects):
+    from guanxi.customers.models import Customer
+
+    Customer.objects.filter(name="上海制造0").update(state="potential")
+    names = [c.name for c, _s in signed_in(rep).get("/insights/prospects/").context["rows"]]
+    assert "上海制造0" not in names and names[0] == "上海新厂"

@@ -224,7 +224,9 @@ def ranked_prospects(user: User, *, limit: int = 50) -> list[tuple[Customer, flo
     fields = ("pk", "kind", "industry", "province", "city", "source", "customer_type", "employees")
     seeds = list(Customer.objects.filter(
         Q(scores__run__is_current=True) & (Q(scores__grade="key") | Q(scores__behaviour_segment="loyal"))).values(*fields))
-    prospects = list(visible_customers(user).filter(state__in=[State.POTENTIAL, State.TARGET]).values(*fields)[:50_000])
+    seed_ids = {c["pk"] for c in seeds}  # a key or loyal customer still marked potential is no prospect
+    prospects = [c for c in visible_customers(user).filter(state__in=[State.POTENTIAL, State.TARGET]).values(*fields)[:50_000]
+                 if c["pk"] not in seed_ids]
     if not seeds or not prospects:
         return []
     everyone = seeds + prospects
