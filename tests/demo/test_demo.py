@@ -179,6 +179,20 @@ def test_every_lost_customer_has_a_reason_category_and_one_win_back_episode(demo
     assert set(WinBack.objects.values_list("lost_change_id", flat=True)) == set(moves.values_list("pk", flat=True))
 
 
+def test_some_demo_losses_were_won_back_by_a_later_order_and_others_are_still_worked_on(demo):
+    from guanxi.insights import services
+    from guanxi.insights.models import WinBack
+
+    won = WinBack.objects.filter(status="won_back").select_related("won_back_order", "customer", "task")
+    assert won.exists() and len(set(WinBack.objects.values_list("status", flat=True))) >= 3
+    assert not WinBack.objects.filter(status="given_up", note="").exists()
+    for winback in won:
+        assert winback.won_back_order.order_date > winback.lost_on and winback.won_back_order.status != "cancelled"
+        assert winback.customer.state == "current" and winback.task.status == "done"
+        assert winback.revenue_regained > 0
+    assert services.refresh_winbacks(as_of=DEMO_TODAY) == {"opened": 0, "won_back": 0, "revenue_refreshed": 0}
+
+
 def test_every_date_is_on_or_before_today(demo):
     end_of_today = datetime.datetime.combine(DEMO_TODAY + datetime.timedelta(days=1), datetime.time(), datetime.UTC)
     assert not Customer.objects.filter(created_at__gte=end_of_today).exists()
@@ -224,3 +238,10 @@ def test_login_prints_a_password_that_signs_in_as_the_demo_manager(db):
     response = Client().post("/accounts/login/", {"username": "demo", "password": password})
     assert response.status_code == 302
     assert User.objects.get(username="demo").role == Role.MANAGER
+
+
+def test_order_lines_carry_the_batch_of_their_order_month(demo):
+    from guanxi.sales.models import OrderLine
+
+    lines = list(OrderLine.objects.values_list("batch", "order__order_date")[:2000])
+    assert lines and all(batch == f"B{day:%Y%m}" for batch, day in lines)

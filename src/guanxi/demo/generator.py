@@ -46,6 +46,7 @@ from guanxi.customers.profile import completeness
 from guanxi.customers.search import build_search_text
 from guanxi.demo import bulk, names
 from guanxi.engagement.models import Channel, ContentType, Direction, Interaction, SalesPhase, Task
+from guanxi.insights.models import WinBack
 from guanxi.sales.models import (
     ExpenseBudget,
     Opportunity,
@@ -204,11 +205,12 @@ class DemoGenerator:
         self._tables()
         self._ids = {model: bulk.next_id(model) for model in
                      (Customer, Contact, StateChange, CustomerEvent, ImportantDate, CustomerShare, Opportunity, Order,
-                      OrderLine, Payment, SalesExpense, Interaction, Task, Customer.tags.through)}
+                      OrderLine, Payment, SalesExpense, Interaction, Task, Customer.tags.through, WinBack)}
         self.rep_revenue: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
         self.key_customers: list[tuple[int, int, Decimal]] = []
         self.buyers: list[int] = []
         self.influencers: list[int] = []
+        self.losses: list[tuple] = []
         self.order_numbers = dict(OrderSequence.objects.values_list("year", "last_number"))
         for start in range(0, self.n, CHUNK):
             for index in range(start, min(start + CHUNK, self.n)):
@@ -216,13 +218,16 @@ class DemoGenerator:
             self._flush()
             on_progress(min(CHUNK, self.n - start))
         self._plans_and_budgets()
+        won_back = self._win_backs()  # last: its random draws come after every other row's
         self._flush()
+        self.counts[self.t_winback.name] += bulk.flush(self.t_winback)  # after its customers, changes, tasks, orders
+        Customer.objects.filter(pk__in=won_back).update(state=State.CURRENT)
         for year, last_number in self.order_numbers.items():
             OrderSequence.objects.update_or_create(year=year, defaults={"last_number": last_number})
         bulk.reset_sequences(list(self._ids) + [SalesPlan, ExpenseBudget])
         from guanxi.insights.services import open_missing_winbacks
 
-        self.counts["insights_winback"] += open_missing_winbacks()  # one win-back episode per demo loss
+        self.counts[self.t_winback.name] += open_missing_winbacks()  # none: every demo loss has its episode already
         bulk.optimise()
         return dict(self.counts)
 
@@ -344,6 +349,9 @@ class DemoGenerator:
         self.t_task = T(Task, ["id", "title", "description", "customer", "opportunity", "assignee", "assignee_team",
                                "due_at", "priority", "status", "completed_at", "created_by", "version", "created_at",
                                "updated_at"])
+        self.t_winback = T(WinBack, ["id", "customer", "lost_change", "lost_on", "reason_category", "owner", "status",
+                                     "task", "started_at", "started_by", "ended_on", "outcome", "won_back_order",
+                                     "revenue_regained", "note", "created_at", "updated_at"])
         self.t_plan = T(SalesPlan, ["owner", "customer", "period_start", "period_end", "target", "currency",
                                     "created_at", "updated_at"])
         self.t_budget = T(ExpenseBudget, ["owner", "customer", "period_start", "period_end", "amount", "currency",
@@ -454,7 +462,10 @@ class DemoGenerator:
             self.t_tags.add(self._next(Customer.tags.through), cid, self.tags[tag].pk)
         for from_state, to_state, reason, when in history:
             category = self._lost_category(cid, reason) if to_state == State.LOST else ""
-            self.t_state.add(self._next(StateChange), cid, from_state, to_state, reason, category, owner.pk, when)
+            change_id = self._next(StateChange)
+            self.t_state.add(change_id, cid, from_state, to_state, reason, category, owner.pk, when)
+            if to_state == State.LOST:
+                self.losses.append((change_id, cid, owner, when, category, spend, payer, is_org, terms, days))
         if verified:
             self.t_event.add(self._next(CustomerEvent), cid, "verified", "资料已核实", owner.pk, verified)
         if rng.random() < 0.03:
@@ -774,6 +785,51 @@ class DemoGenerator:
             self.t_task.add(self._next(Task), rng.choice(TASK_TITLES), "", cid, None, None if team_task else owner.pk,
                             owner.team_id if team_task else None, due, rng.choices((1, 2, 3), (20, 60, 20))[0], status,
                             completed, owner.pk, 1, created, completed or created)
+
+    # --- win-back of lost customers ----------------------------------------------------------------
+
+    def _win_backs(self) -> list[int]:
+        """Each demo loss gets its win-back episode (insights.WinBack). Of the losses older than 45
+        days, about half were worked on: a win-back task for the owner with the steps; a third of
+        those customers bought again (a new order weeks later: won back), a quarter were given up
+        with a note, the rest are still in progress. Returns the customers won back (now current)."""
+        from guanxi.insights.services import winback_steps
+
+        rng = self.rng
+        won_back = []
+        for change_id, cid, owner, lost_at, category, spend, payer, is_org, terms, days in self.losses:
+            lost_on = (lost_at + SHANGHAI).date()
+            row = dict(status="open", task=None, started_at=None, started_by=None, ended_on=None, outcome="",
+                       order=None, revenue=Decimal("0.00"), note="")
+            if (self.today - lost_on).days > 45 and rng.random() < 0.5:
+                started = min(lost_at + datetime.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 6)), self.now)
+                fate = rng.choices(("won", "given_up", "working"), (33, 25, 42))[0]
+                back_on = (started + SHANGHAI).date() + datetime.timedelta(days=rng.randint(7, 90))
+                if fate == "won" and back_on > self.today:
+                    fate = "working"
+                done = {"won": Task.Status.DONE, "given_up": Task.Status.CANCELLED}.get(fate, Task.Status.OPEN)
+                closed = self.at(back_on) if fate == "won" else min(started + datetime.timedelta(days=rng.randint(10, 60)), self.now)
+                task_id = self._next(Task)
+                self.t_task.add(task_id, "挽回客户 Win back", winback_steps(category), cid, None, owner.pk, None,
+                                started + datetime.timedelta(days=7), Task.Priority.HIGH, done,
+                                closed if done == Task.Status.DONE else None, owner.pk, 1, started,
+                                closed if done != Task.Status.OPEN else started)
+                row.update(status="in_progress", task=task_id, started_at=started, started_by=owner.pk)
+                if fate == "won":
+                    order_id = self._ids[Order]
+                    revenue = self._orders(cid, owner, [back_on], spend, payer, is_org, terms, days, None)
+                if fate == "won" and revenue > 0:  # (a cancelled order wins nobody back: still in progress)
+                    self.t_state.add(self._next(StateChange), cid, State.LOST, State.CURRENT, "重新下单，挽回成功", "",
+                                     owner.pk, closed)
+                    row.update(status="won_back", ended_on=back_on, outcome="order", order=order_id, revenue=_money(revenue))
+                    won_back.append(cid)
+                elif fate == "given_up":
+                    row.update(status="given_up", ended_on=(closed + SHANGHAI).date(),
+                               note=rng.choice(("客户已转向长期合作的竞争对手", "公司已注销", "多次联系无回应", "需求已不存在")))
+            self.t_winback.add(self._next(WinBack), cid, change_id, lost_on, category, owner.pk, row["status"], row["task"],
+                               row["started_at"], row["started_by"], row["ended_on"], row["outcome"], row["order"],
+                               row["revenue"], row["note"], lost_at, row["started_at"] or lost_at)
+        return won_back
 
     # --- plans and budgets -----------------------------------------------------------------------
 
