@@ -127,3 +127,40 @@ def test_an_incident_notice_by_batch_from_the_page(client, admin_user, rep):
     assert "B202611" in client.get("/care/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     response = client.post("/care/incidents/new/", {"batch": "B202611", "subject": "x", "message": "y"})
     assert response.status_code == 422 and "batch" in response.context["form"].errors
+
+
+def test_a_rep_records_an_opt_out_and_takes_the_customer_back_in(client, rep):
+    from guanxi.care.models import CareOptOut
+    customer = make_customer(rep, name="赵敏")
+    client.force_login(rep)
+    response = client.post("/care/opt-outs/", {"customer": customer.pk, "reason": "不希望节日来电"})
+    assert response.status_code == 302 and CareOptOut.objects.get(customer=customer).reason == "不希望节日来电"
+    assert "赵敏" in client.get("/care/opt-outs/").content.decode()
+    assert client.post(f"/care/opt-outs/{customer.pk}/remove/").status_code == 302
+    assert not CareOptOut.objects.filter(customer=customer).exists()
+
+
+def test_another_reps_customer_cannot_be_opted_out_or_in(client, rep, other_rep):
+    from guanxi.care.models import CareOptOut
+    theirs = make_customer(other_rep, name="别人的客户")
+    client.force_login(rep)
+    response = client.post("/care/opt-outs/", {"customer": theirs.pk})
+    assert response.status_code == 422 and "customer" in response.context["form"].errors
+    assert client.post(f"/care/opt-outs/{theirs.pk}/remove/").status_code == 404
+    assert not CareOptOut.objects.exists()
+
+
+def test_the_opt_out_list_costs_the_same_queries_for_few_and_many(client, rep, django_assert_max_num_queries):
+    from guanxi.care import services
+    client.force_login(rep)
+
+    def opt_out(n):
+        for _ in range(n):
+            services.opt_out_of_care(customer=make_customer(rep), actor=rep, reason="太多电话")
+
+    opt_out(2)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get("/care/opt-outs/").status_code == 200
+    opt_out(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/care/opt-outs/").content.decode().count("太多电话") == 22

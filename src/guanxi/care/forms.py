@@ -28,6 +28,11 @@ class CareRuleForm(forms.Form):
     message = forms.CharField(label=_("Greeting"), max_length=5_000, required=False, widget=TEXTAREA)
 
 
+class OptOutForm(forms.Form):
+    customer = forms.IntegerField(label=_("Customer"), widget=forms.Select)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
 class IncidentForm(forms.Form):
     """Buyers of a product, of one of its batches, in a period — any combination."""
 

@@ -4,14 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.care import services
-from guanxi.care.forms import CampaignForm, CareRuleForm, IncidentForm
+from guanxi.care import selectors, services
+from guanxi.care.forms import CampaignForm, CareRuleForm, IncidentForm, OptOutForm
 from guanxi.care.models import Campaign, CareRule, IncidentNotice
+from guanxi.core.visibility import visible_customers
+from guanxi.web.paging import paginate
 
 
 def campaign_link(request, token):
@@ -70,6 +73,53 @@ def incident_create(request):
             messages.success(request, _("Notice sent to %(n)d buyers.") % {"n": notice.recipients.count()})
             return redirect("care:home")
     return _form_page(request, form, _("Incident notice to buyers"), _("Send notice"), 422 if form.errors else 200)
+
+
+def _visible_customer(user, raw):
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return visible_customers(user).only("pk", "name").filter(pk=pk).first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opt_outs(request):
+    """Customers who want no greetings or courtesy visits: record one, or take one back in."""
+    form = OptOutForm(request.POST or None)
+    picked = _visible_customer(request.user, request.POST.get("customer")) if request.method == "POST" else None
+    if request.method == "POST" and form.is_valid():
+        if picked is None:
+            form.add_error("customer", _("Choose a customer."))
+        else:
+            try:
+                services.opt_out_of_care(customer=picked, actor=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                _service_errors(form, error)
+            except PermissionDenied:
+                form.add_error(None, _("You may not change this customer."))
+            else:
+                messages.success(request, _("%(name)s will not be contacted by care rules.") % {"name": picked.name})
+                return redirect("care:opt_outs")
+    page = paginate(selectors.care_opt_outs(request.user), request.GET.get("page"))
+    return render(request, "care/opt_outs.html", {"form": form, "picked": picked, "page": page},
+                  status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def opt_back_in(request, customer_id):
+    customer = _visible_customer(request.user, customer_id)
+    if customer is None:
+        raise Http404
+    try:
+        services.opt_back_in(customer=customer, actor=request.user)
+    except PermissionDenied:
+        messages.error(request, _("You may not change this customer."))
+    else:
+        messages.success(request, _("%(name)s is back on the care rules.") % {"name": customer.name})
+    return redirect("care:opt_outs")
 
 
 @login_required
