@@ -93,12 +93,13 @@ def test_overdue_orders_and_aging_count_days_past_the_due_date(rep, tea):
     assert owed.overdue_total == late_10.total + late_45.total + late_100.total
 
 
-def test_receivables_over_the_credit_limit_are_flagged(rep, tea):
+def test_receivables_over_the_credit_limit_are_flagged(rep, manager, tea):
     customer = make_customer(rep, credit_limit=D("250.00"))
     order_for(customer, rep, tea, days_ago=1, quantity="2")
     assert not selectors.receivables_for(rep, customer.pk, today=TODAY).over_credit_limit
 
-    order_for(customer, rep, tea, days_ago=1)
+    held = order_for(customer, rep, tea, days_ago=1)  # would go over: a manager grants the credit
+    services.approve_credit(order=held, actor=manager, expected_version=held.version)
 
     owed = selectors.receivables_for(rep, customer.pk, today=TODAY)
     assert owed.over_credit_limit

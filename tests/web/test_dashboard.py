@@ -63,9 +63,10 @@ def test_weighted_pipeline_keeps_its_cents(rep):
     assert dashboard_figures(rep).pipeline_weighted == Decimal("619.25")
 
 
-def test_overdue_tasks_and_customers_over_their_credit_limit(rep, tea):
+def test_overdue_tasks_and_customers_over_their_credit_limit(rep, manager, tea):
     customer = make_customer(rep, name="欠款客户", credit_limit=Decimal("100.00"))
-    sales.create_order(customer=customer, lines=[{"product": tea, "quantity": 2}], actor=rep)  # owes 200.00 > 100.00
+    held = sales.create_order(customer=customer, lines=[{"product": tea, "quantity": 2}], actor=rep)
+    sales.approve_credit(order=held, actor=manager, expected_version=held.version)  # owes 200.00 > 100.00
     make_customer(rep, name="无额度客户")  # no limit granted: never "over"
     engagement.create_task(title="过期任务", actor=rep, assignee=rep, due_at=timezone.now() - datetime.timedelta(days=1))
     figures = dashboard_figures(rep)

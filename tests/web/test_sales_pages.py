@@ -319,10 +319,11 @@ def test_deliver_and_cancel_need_the_current_version(browser_as, rep, customer, 
     assert order.status == Order.Status.DELIVERED
 
 
-def test_receivables_age_overdue_orders_and_list_customers_over_their_limit(browser_as, rep, customer, tea, django_assert_max_num_queries):
+def test_receivables_age_overdue_orders_and_list_customers_over_their_limit(browser_as, rep, manager, customer, tea, django_assert_max_num_queries):
     # Given an order of 1,500.00 placed 75 days ago on net-30 terms (45 days overdue), against a limit of 1,000.00
-    sales.create_order(customer=customer, lines=[{"product": tea, "quantity": 15}], actor=rep,
-                       order_date=timezone.localdate() - datetime.timedelta(days=75))
+    held = sales.create_order(customer=customer, lines=[{"product": tea, "quantity": 15}], actor=rep,
+                              order_date=timezone.localdate() - datetime.timedelta(days=75))
+    sales.approve_credit(order=held, actor=manager, expected_version=held.version)  # a manager granted the credit
     client = browser_as(rep)
     with django_assert_max_num_queries(ORDER_MAX_QUERIES):
         body = client.get("/receivables/").content.decode()

@@ -233,10 +233,24 @@ def customer_detail(request, pk):
         "custom_values": _custom_values(customer),
         "receivables": receivables,
         "credit_used": used,
+        "credit": _credit_context(user, customer),
     }
     for section in ("timeline", "tasks", "opportunities", "contacts"):
         context.update(_section_context(request, customer, section))
     return render_page(request, "customers/detail.html", context)
+
+
+def _credit_context(user, customer) -> dict:
+    """Collection stage, credit freeze and held orders for the receivables block (sales owns the rules)."""
+    from guanxi.sales import selectors as sales_selectors
+    from guanxi.sales import services as sales_services
+    from guanxi.sales.models import CreditApproval
+
+    return {
+        "standing": sales_selectors.credit_standing(customer.pk),
+        "held": CreditApproval.objects.filter(customer_id=customer.pk, decision=CreditApproval.Decision.PENDING).count(),
+        "can_manage": sales_services.may_approve_credit(user),
+    }
 
 
 def _custom_values(customer):

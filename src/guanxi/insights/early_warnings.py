@@ -57,9 +57,11 @@ def receivables_by_customer(queryset=None):
 
 # --- 1. receivables over the credit limit ---------------------------------------------------------
 
-def credit_limit(as_of: datetime.date, params: dict) -> list[Warning]:
-    """Receivables strictly above a granted (non-zero) credit limit; once a month per customer."""
-    over = receivables_by_customer(Customer.objects.filter(credit_limit__gt=0)).filter(receivable__gt=F("credit_limit"))
+def credit_limit(as_of: datetime.date, params: dict, customers=None) -> list[Warning]:
+    """Receivables strictly above a granted (non-zero) credit limit; once a month per customer.
+    `customers` narrows it (the live check after an order or a payment passes one customer)."""
+    base = Customer.objects.all() if customers is None else customers
+    over = receivables_by_customer(base.filter(credit_limit__gt=0)).filter(receivable__gt=F("credit_limit"))
     return [
         Warning(kind=WarningKind.CREDIT_LIMIT, key=f"c{c.pk}:{_month(as_of)}", customer_id=c.pk, assignee_id=c.owner_id,
                 message=_("Receivables %(owed)s exceed the credit limit %(limit)s.") % {"owed": c.receivable, "limit": c.credit_limit},

@@ -3,6 +3,11 @@
 from django.contrib import admin
 
 from guanxi.sales.models import (
+    CollectionCase,
+    CollectionPolicy,
+    CollectionStep,
+    CreditApproval,
+    CreditFreezeLift,
     ExpenseBudget,
     Opportunity,
     Order,
@@ -106,3 +111,66 @@ class SalesExpenseAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "order", "owner")
     list_select_related = ("customer", "order", "owner")
     show_full_result_count = False
+
+
+@admin.register(CollectionPolicy)
+class CollectionPolicyAdmin(admin.ModelAdmin):
+    """One row: when overdue debts escalate and from which stage credit is frozen."""
+
+    list_display = ("__str__", "reminder_after_days", "demand_after_days", "legal_after_days", "freeze_at")
+
+    def has_add_permission(self, request):
+        return not CollectionPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the credit services only (approvals, escalation, lifts): the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditApproval)
+class CreditApprovalAdmin(ReadOnlyAdmin):
+    list_display = ("order", "customer", "reason", "receivable", "credit_limit", "order_total", "decision", "decided_by", "decided_at")
+    list_filter = ("decision", "reason")
+    raw_id_fields = ("order", "customer", "requested_by", "decided_by")
+    list_select_related = ("order", "customer", "decided_by")
+    show_full_result_count = False
+
+
+class CollectionStepInline(admin.TabularInline):
+    model = CollectionStep
+    extra = 0
+    fields = ("stage", "reached_on", "days_overdue", "overdue_amount", "actor", "task")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CollectionCase)
+class CollectionCaseAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "stage", "opened_on", "frozen_at", "closed_at", "closed_by")
+    list_filter = ("stage",)
+    raw_id_fields = ("customer", "closed_by")
+    list_select_related = ("customer", "closed_by")
+    inlines = [CollectionStepInline]
+    show_full_result_count = False
+
+
+@admin.register(CreditFreezeLift)
+class CreditFreezeLiftAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "lifted_by", "created_at", "note")
+    raw_id_fields = ("customer", "lifted_by")
+    list_select_related = ("customer", "lifted_by")

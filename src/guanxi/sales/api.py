@@ -27,7 +27,7 @@ Percent = Annotated[int, Field(ge=0, le=100)]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Search = Text(100)
-OrderStatus = Literal["draft", "confirmed", "delivered", "cancelled"]
+OrderStatus = Literal["draft", "credit_hold", "confirmed", "delivered", "cancelled"]
 PaymentMethod = Literal[tuple(Payment.Method.values)]
 ExpenseCategory = Literal[tuple(SalesExpense.Category.values)]
 
@@ -496,6 +496,66 @@ def deliver_order(request, order_id: Id, payload: DeliverIn):
     with forbidden_as_403():
         services.deliver_order(order=order, actor=request.auth, expected_version=payload.version, delivered_on=payload.delivered_on)
     return selectors.get_order(request.auth, order_id)
+
+
+class ApproveCreditIn(Schema):
+    version: Version
+    note: Text(2000) = ""
+
+
+class RejectCreditIn(Schema):
+    version: Version
+    reason: Text(300, min_length=1)
+
+
+@router.post("/orders/{order_id}/approve-credit", response=OrderDetail)
+def approve_credit(request, order_id: Id, payload: ApproveCreditIn):
+    """A manager grants the credit for an order held over the limit or for a frozen customer: it is confirmed."""
+    order = selectors.get_order(request.auth, order_id)
+    with forbidden_as_403():
+        services.approve_credit(order=order, actor=request.auth, expected_version=payload.version, note=payload.note)
+    return selectors.get_order(request.auth, order_id)
+
+
+@router.post("/orders/{order_id}/reject-credit", response=OrderDetail)
+def reject_credit(request, order_id: Id, payload: RejectCreditIn):
+    """A manager refuses the credit: the held order is cancelled with the reason."""
+    order = selectors.get_order(request.auth, order_id)
+    with forbidden_as_403():
+        services.reject_credit(order=order, actor=request.auth, expected_version=payload.version, reason=payload.reason)
+    return selectors.get_order(request.auth, order_id)
+
+
+class CreditApprovalOut(Schema):
+    id: int
+    order_id: int
+    order_number: str = Field(..., alias="order.number")
+    order_version: int = Field(..., alias="order.version")
+    customer: Ref
+    reason: str
+    freeze_reason: str
+    receivable_when_held: Decimal = Field(..., alias="receivable")
+    current_receivable: Decimal
+    credit_limit: Decimal = Field(..., alias="customer.credit_limit")
+    order_total: Decimal
+    requested_by: UserRef | None
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_current_receivable(obj):
+        return Decimal(obj.current_receivable).quantize(Decimal("0.01"))
+
+
+class CreditApprovalPage(Schema):
+    items: list[CreditApprovalOut]
+    count: int
+    count_capped: bool
+
+
+@router.get("/credit-approvals", response=CreditApprovalPage)
+def list_credit_approvals(request, params: Query[PageParams]):
+    """Held orders awaiting a credit decision, oldest first, with what the customer owes now."""
+    return page(selectors.pending_credit_approvals(request.auth), params)
 
 
 # --- Payments ------------------------------------------------------------------------------

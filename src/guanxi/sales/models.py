@@ -119,6 +119,8 @@ class Opportunity(TimeStamped, Versioned):
 class Order(TimeStamped, Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        # Not billed until a manager approves it (授信审批): over the credit limit, or credit frozen.
+        CREDIT_HOLD = "credit_hold", _("Awaiting credit approval")
         CONFIRMED = "confirmed", _("Confirmed")
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
@@ -287,6 +289,153 @@ class SalesExpense(TimeStamped):
         verbose_name_plural = _("sales expenses")
         ordering = ["-spent_on", "-id"]
         indexes = [models.Index(fields=["customer", "spent_on"]), models.Index(fields=["owner", "spent_on"])]
+
+
+class CreditApproval(TimeStamped):
+    """An order held for a manager's credit approval, with the figures the hold was decided on.
+
+    The order itself waits in Order.Status.CREDIT_HOLD (not billed, so it adds nothing to the
+    receivables) until a manager approves it (→ confirmed) or rejects it (→ cancelled).
+    """
+
+    class Reason(models.TextChoices):
+        OVER_LIMIT = "over_limit", _("Over the credit limit")
+        FROZEN = "frozen", _("Credit frozen")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn (order cancelled)")
+
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="credit_approval")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="credit_approvals")
+    reason = models.CharField(_("held because"), max_length=16, choices=Reason.choices)
+    freeze_reason = models.CharField(_("why credit is frozen"), max_length=300, blank=True)
+    receivable = money_field(verbose_name=_("receivable when held"))
+    credit_limit = money_field(verbose_name=_("credit limit when held"))
+    order_total = money_field(verbose_name=_("order total"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("placed by"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("credit approval")
+        verbose_name_plural = _("credit approvals")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["decision", "created_at"]), models.Index(fields=["customer", "decision"])]
+
+
+class CollectionStage(models.TextChoices):
+    """Bad-debt escalation, courtesy first (先礼后兵): reminder → formal demand → legal."""
+
+    REMINDER = "reminder", _("Payment reminder")
+    DEMAND = "demand", _("Formal demand")
+    LEGAL = "legal", _("Legal action")
+
+
+COLLECTION_STAGES = (CollectionStage.REMINDER, CollectionStage.DEMAND, CollectionStage.LEGAL)
+
+
+class CollectionPolicy(TimeStamped):
+    """When overdue debts escalate, and at which stage credit is frozen (one row, edited in the admin)."""
+
+    reminder_after_days = models.PositiveSmallIntegerField(_("payment reminder after (days overdue)"), default=15)
+    demand_after_days = models.PositiveSmallIntegerField(_("formal demand after (days overdue)"), default=45)
+    legal_after_days = models.PositiveSmallIntegerField(_("legal action after (days overdue)"), default=90)
+    freeze_at = models.CharField(_("freeze credit from"), max_length=10, choices=CollectionStage.choices,
+                                 default=CollectionStage.DEMAND, blank=True, help_text=_("Empty: never freeze."))
+
+    class Meta:
+        verbose_name = _("collection policy")
+        verbose_name_plural = _("collection policy")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reminder_after_days__gte=1, demand_after_days__gt=models.F("reminder_after_days"),
+                                   legal_after_days__gt=models.F("demand_after_days")),
+                name="collection_policy_days_ordered"),
+        ]
+
+    def __str__(self):
+        return str(_("Collection policy"))
+
+    @classmethod
+    def current(cls) -> "CollectionPolicy":
+        return cls.objects.order_by("pk").first() or cls()
+
+    def days_for(self, stage: str) -> int:
+        return {CollectionStage.REMINDER: self.reminder_after_days, CollectionStage.DEMAND: self.demand_after_days,
+                CollectionStage.LEGAL: self.legal_after_days}[stage]
+
+    def freezes(self, stage: str) -> bool:
+        return bool(self.freeze_at) and COLLECTION_STAGES.index(stage) >= COLLECTION_STAGES.index(self.freeze_at)
+
+
+class CollectionCase(TimeStamped):
+    """The collection of one customer's overdue receivables; at most one open case per customer."""
+
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="collection_cases")
+    stage = models.CharField(_("stage"), max_length=10, choices=CollectionStage.choices, blank=True)
+    opened_on = models.DateField(_("opened"))
+    frozen_at = models.DateTimeField(_("credit frozen since"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    close_note = models.TextField(_("closing note"), blank=True)
+
+    class Meta:
+        verbose_name = _("collection case")
+        verbose_name_plural = _("collection cases")
+        ordering = ["-opened_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["customer"], condition=models.Q(closed_at__isnull=True),
+                                               name="one_open_collection_case_per_customer")]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.get_stage_display()}"
+
+
+class CollectionStep(models.Model):
+    """A stage reached by a case: once per case and stage, by the daily job (actor empty) or a person."""
+
+    case = models.ForeignKey(CollectionCase, on_delete=models.CASCADE, related_name="steps")
+    stage = models.CharField(_("stage"), max_length=10, choices=CollectionStage.choices)
+    reached_on = models.DateField(_("reached on"))
+    days_overdue = models.PositiveIntegerField(_("days overdue"))
+    overdue_amount = money_field(verbose_name=_("overdue amount"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    task = models.ForeignKey("engagement.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("collection step")
+        verbose_name_plural = _("collection steps")
+        ordering = ["reached_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "stage"], name="collection_step_once_per_stage")]
+
+
+class CreditFreezeLift(models.Model):
+    """A manager lifted a customer's credit freeze (from collection or from the grade's service
+    policy), with a note. It covers freezes that began before it; a later escalation or a new
+    move into a frozen grade freezes again."""
+
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="credit_freeze_lifts")
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("lifted by"), null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("lifted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit freeze lift")
+        verbose_name_plural = _("credit freeze lifts")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
 
 
 class OrderSequence(models.Model):

@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import DecimalField, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from guanxi.accounts.models import Role, User
@@ -281,3 +281,112 @@ def customer_exists_for(user: User, customer_id: int) -> Customer:
     """The visible customer, or DoesNotExist (→ 404)."""
     return visible_customers(user).get(pk=customer_id)
 
+
+
+# --- Credit: approvals, collection cases and freezes --------------------------------------------
+
+@dataclass(frozen=True)
+class CreditStanding:
+    """Where a customer's credit stands: the open collection case (if any) and whether credit is
+    frozen — by the case's stage (CollectionPolicy.freeze_at) or by the service policy of the
+    customer's current grade (ServicePolicy.credit_freeze) — unless a manager lifted it since."""
+
+    customer_id: int
+    case_id: int | None = None
+    stage: str = ""
+    frozen: bool = False
+    freeze_source: str = ""  # "collection" or "grade"
+
+    @property
+    def stage_label(self) -> str:
+        from guanxi.sales.models import CollectionStage
+
+        return CollectionStage(self.stage).label if self.stage else ""
+
+    @property
+    def freeze_reason(self) -> str:
+        from django.utils.translation import gettext as _
+
+        if not self.frozen:
+            return ""
+        if self.freeze_source == "collection":
+            return _("Credit frozen: overdue debts at the stage “%(stage)s”.") % {"stage": self.stage_label}
+        return _("Credit frozen by the service policy of the customer's grade.")
+
+
+def credit_standings(customer_ids) -> dict[int, CreditStanding]:
+    """CreditStanding for each id (the caller has checked visibility): at most five queries."""
+    from django.db.models import Max
+
+    from guanxi.customers.models import UpgradePotential
+    from guanxi.insights.models import CustomerScore, GradeHistory, ServicePolicy
+    from guanxi.sales.models import CollectionCase, CreditFreezeLift
+
+    ids = list({int(pk) for pk in customer_ids})
+    if not ids:
+        return {}
+    cases = {customer_id: (pk, stage, frozen_at) for customer_id, pk, stage, frozen_at in
+             CollectionCase.objects.filter(customer_id__in=ids, closed_at__isnull=True)
+             .values_list("customer_id", "pk", "stage", "frozen_at")}
+    freezing = set(ServicePolicy.objects.filter(credit_freeze=True).values_list("grade", "with_potential"))
+    graded = {}
+    if freezing:
+        rows = (CustomerScore.objects.filter(run__is_current=True, customer_id__in=ids, grade__in={g for g, _p in freezing})
+                .values_list("customer_id", "grade", "customer__upgrade_potential"))
+        graded = {c: grade for c, grade, potential in rows if (grade, potential != UpgradePotential.NONE) in freezing}
+    candidates = set(graded) | {c for c, (_pk, _stage, frozen_at) in cases.items() if frozen_at}
+    lifts, moved = {}, {}
+    if candidates:
+        lifts = dict(CreditFreezeLift.objects.filter(customer_id__in=candidates).order_by().values("customer_id")
+                     .annotate(last=Max("created_at")).values_list("customer_id", "last"))
+    if graded and lifts:
+        moved = {(c, g): on for c, g, on in GradeHistory.objects.filter(customer_id__in=[c for c in graded if c in lifts])
+                 .order_by().values("customer_id", "grade").annotate(on=Max("on")).values_list("customer_id", "grade", "on")}
+    standings = {}
+    for pk in ids:
+        case_id, stage, frozen_at = cases.get(pk, (None, "", None))
+        lifted = lifts.get(pk)
+        source = ""
+        if frozen_at and (lifted is None or lifted < frozen_at):
+            source = "collection"
+        elif pk in graded:
+            since = moved.get((pk, graded[pk]))
+            if lifted is None or (since is not None and timezone.localtime(lifted).date() < since):
+                source = "grade"
+        standings[pk] = CreditStanding(customer_id=pk, case_id=case_id, stage=stage, frozen=bool(source), freeze_source=source)
+    return standings
+
+
+def credit_standing(customer_id: int) -> CreditStanding:
+    return credit_standings([customer_id])[customer_id]
+
+
+def pending_credit_approvals(user: User) -> QuerySet:
+    """Held orders the user can see, oldest first, with what the customer owes now."""
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from guanxi.sales.models import CreditApproval
+
+    money = DecimalField(max_digits=16, decimal_places=2)
+    billed = (Order.objects.filter(customer_id=OuterRef("customer_id"), status__in=BILLED_STATUSES).order_by()
+              .values("customer_id").annotate(s=Sum("total")).values("s"))
+    paid = Payment.objects.filter(customer_id=OuterRef("customer_id")).order_by().values("customer_id").annotate(s=Sum("amount")).values("s")
+    queryset = CreditApproval.objects.filter(decision=CreditApproval.Decision.PENDING).select_related(
+        "order", "customer", "requested_by")
+    return visible_related(user, queryset).annotate(
+        current_receivable=Coalesce(Subquery(billed, output_field=money), Value(ZERO), output_field=money)
+        - Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money),
+    ).order_by("created_at", "pk")
+
+
+def pending_credit_count(user: User) -> int:
+    from guanxi.sales.models import CreditApproval
+
+    return visible_related(user, CreditApproval.objects.filter(decision=CreditApproval.Decision.PENDING)).count()
+
+
+def open_collection_cases(user: User) -> QuerySet:
+    from guanxi.sales.models import CollectionCase
+
+    return visible_related(user, CollectionCase.objects.filter(closed_at__isnull=True).select_related("customer"))

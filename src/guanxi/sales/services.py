@@ -18,12 +18,20 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from guanxi.accounts.models import Role, User
 from guanxi.core.locking import save_versioned
 from guanxi.core.visibility import is_read_only, visible_customers
 from guanxi.customers.models import Customer, CustomerEvent, PaymentTerms
 from guanxi.sales.models import (
+    COLLECTION_STAGES,
+    CollectionCase,
+    CollectionPolicy,
+    CollectionStage,
+    CollectionStep,
+    CreditApproval,
+    CreditFreezeLift,
     ExpenseBudget,
     Opportunity,
     Order,
@@ -434,16 +442,21 @@ def create_order(*, customer: Customer, lines: Iterable[dict], actor: User, orde
     if total > MAX_MONEY or abs(discount) > MAX_MONEY or cost > MAX_MONEY:
         raise ValidationError({"lines": _("The order total is too large.")})
     with transaction.atomic():
+        hold = _credit_hold(customer, total) if status == Order.Status.CONFIRMED else None
         order = Order.objects.create(
             number=next_order_number(order_date), customer=customer, opportunity=opportunity,
-            owner=owner or customer.owner or actor, status=status, order_date=order_date,
-            due_date=due_date_for(customer, order_date), currency=customer.currency, total=total,
+            owner=owner or customer.owner or actor, status=Order.Status.CREDIT_HOLD if hold else status,
+            order_date=order_date, due_date=due_date_for(customer, order_date), currency=customer.currency, total=total,
             discount_total=discount, cost_total=cost, promised_delivery=promised_delivery,
             notes=clean_text(notes, "notes", 20_000), created_by=actor,
         )
         for line in built:
             line.order = order
         OrderLine.objects.bulk_create(built)
+        if hold:
+            _hold_for_approval(order, hold, actor)
+        elif order.status == Order.Status.CONFIRMED:
+            _after_money_change(customer.pk)
     return order
 
 
@@ -451,10 +464,15 @@ def confirm_order(*, order: Order, actor: User, expected_version: int) -> Order:
     ensure_can_edit_customer(actor, order.customer)
     if order.status != Order.Status.DRAFT:
         raise ValidationError({"status": _("Only a draft order can be confirmed.")})
-    order.status = Order.Status.CONFIRMED
     with transaction.atomic():
+        hold = _credit_hold(order.customer, order.total)
+        order.status = Order.Status.CREDIT_HOLD if hold else Order.Status.CONFIRMED
         save_versioned(order, expected_version=expected_version, fields=["status"])
-        _event(order.customer_id, "order_confirmed", _("Order %(number)s confirmed") % {"number": order.number}, actor)
+        if hold:
+            _hold_for_approval(order, hold, actor)
+        else:
+            _event(order.customer_id, "order_confirmed", _("Order %(number)s confirmed") % {"number": order.number}, actor)
+            _after_money_change(order.customer_id)
     return order
 
 
@@ -468,11 +486,17 @@ def cancel_order(*, order: Order, actor: User, expected_version: int, reason: st
         raise ValidationError({"status": _("A delivered order cannot be cancelled.")})
     if order.amount_paid > 0:
         raise ValidationError({"status": _("Payments are allocated to this order; it cannot be cancelled.")})
+    was_billed = order.status in (Order.Status.CONFIRMED, Order.Status.DELIVERED)
     order.status = Order.Status.CANCELLED
     with transaction.atomic():
         save_versioned(order, expected_version=expected_version, fields=["status"])
+        CreditApproval.objects.filter(order_id=order.pk, decision=CreditApproval.Decision.PENDING).update(
+            decision=CreditApproval.Decision.WITHDRAWN, decided_by=actor, decided_at=timezone.now(), note=reason,
+            updated_at=timezone.now())
         summary = _("Order %(number)s cancelled") % {"number": order.number}
         _event(order.customer_id, "order_cancelled", f"{summary}: {reason}" if reason else summary, actor)
+        if was_billed:
+            _after_money_change(order.customer_id)
     return order
 
 
@@ -512,7 +536,7 @@ def record_payment(*, customer: Customer, amount, actor: User, order: Order | No
             locked = Order.objects.select_for_update().filter(pk=order.pk).first()
             if locked is None or locked.customer_id != customer.pk:
                 raise ValidationError({"order": _("The order belongs to another customer.")})
-            if locked.status in (Order.Status.CANCELLED, Order.Status.DRAFT):
+            if locked.status in (Order.Status.CANCELLED, Order.Status.DRAFT, Order.Status.CREDIT_HOLD):
                 raise ValidationError({"order": _("Payments go to confirmed or delivered orders only.")})
             if amount > locked.balance:
                 raise ValidationError({"amount": _("The order's balance is %(balance)s; the payment of %(amount)s would overpay it.") % {"balance": locked.balance, "amount": amount}})
@@ -524,6 +548,7 @@ def record_payment(*, customer: Customer, amount, actor: User, order: Order | No
             customer=customer, order=order, amount=amount, currency=customer.currency, paid_on=paid_on,
             method=method, reference=reference, recorded_by=actor,
         )
+        _after_money_change(customer.pk)
     return payment
 
 
@@ -610,3 +635,257 @@ def record_sales_expense(*, actor: User, customer: Customer, amount, order: Orde
         )
         _event(customer.pk, "sales_expense", _("Sales expense %(amount)s (%(category)s)") % {"amount": amount, "category": expense.get_category_display()}, actor)
     return expense
+
+
+# --- Credit approval, live credit checks, bad-debt escalation -----------------------------------
+
+COLLECTION_TASKS = {
+    CollectionStage.REMINDER: _lazy("Send a payment reminder"),
+    CollectionStage.DEMAND: _lazy("Send the formal demand letter"),
+    CollectionStage.LEGAL: _lazy("Hand over to the legal department"),
+}
+COLLECTION_TASK_DAYS = 3
+
+
+def may_approve_credit(user: User) -> bool:
+    """Managers and administrators decide on held orders and freezes (of customers they may edit)."""
+    return user.is_active and not is_read_only(user) and (user.is_superuser or user.role in (Role.ADMIN, Role.MANAGER))
+
+
+def _ensure_credit_manager(actor: User, customer: Customer) -> None:
+    ensure_can_edit_customer(actor, customer)
+    if not may_approve_credit(actor):
+        raise PermissionDenied(_("Only managers and administrators decide on credit."))
+
+
+def _credit_hold(customer: Customer, total: Decimal) -> dict | None:
+    """Why an order of `total` must wait for approval, or None. The customer row is locked first
+    (check_credit), so two orders placed at once cannot both squeeze under the limit."""
+    from guanxi.insights.services import check_credit
+    from guanxi.sales.selectors import credit_standing
+
+    check = check_credit(customer=customer, extra_amount=total)
+    standing = credit_standing(customer.pk)
+    if not standing.frozen and not check.exceeds:
+        return None
+    return {"reason": CreditApproval.Reason.FROZEN if standing.frozen else CreditApproval.Reason.OVER_LIMIT,
+            "freeze_reason": standing.freeze_reason[:300], "receivable": check.receivable,
+            "credit_limit": check.credit_limit, "order_total": total}
+
+
+def _hold_for_approval(order: Order, hold: dict, actor: User) -> CreditApproval:
+    approval = CreditApproval.objects.create(order=order, customer_id=order.customer_id, requested_by=actor, **hold)
+    if hold["reason"] == CreditApproval.Reason.FROZEN:
+        why = hold["freeze_reason"]
+    else:
+        why = _("receivables %(owed)s + order %(total)s exceed the credit limit %(limit)s") % {
+            "owed": hold["receivable"], "total": hold["order_total"], "limit": hold["credit_limit"]}
+    _event(order.customer_id, "order_credit_hold",
+           _("Order %(number)s awaits credit approval: %(why)s") % {"number": order.number, "why": why}, actor)
+    return approval
+
+
+def _after_money_change(customer_id: int) -> None:
+    """After the commit, check this customer's credit warning and collection case at once (the
+    nightly evaluator would find the same, under the same key). A failure here never undoes the save."""
+    transaction.on_commit(lambda: live_credit_check(customer_id), robust=True)
+    transaction.on_commit(lambda: _winback_check(customer_id), robust=True)
+
+
+def _winback_check(customer_id: int) -> None:
+    """A lost customer buying again is won back at once (insights; the daily job catches any missed)."""
+    from guanxi.insights.services import order_billed
+
+    order_billed(customer_id=customer_id)
+
+
+def live_credit_check(customer_id: int) -> None:
+    from guanxi.insights.services import evaluate_credit_warning
+
+    evaluate_credit_warning(customer_id=customer_id)
+    close_collection_if_paid(customer_id=customer_id)
+
+
+def _pending_approval(order: Order) -> CreditApproval:
+    approval = CreditApproval.objects.filter(order_id=order.pk, decision=CreditApproval.Decision.PENDING).first()
+    if order.status != Order.Status.CREDIT_HOLD or approval is None:
+        raise ValidationError({"status": _("This order is not awaiting credit approval.")})
+    return approval
+
+
+def approve_credit(*, order: Order, actor: User, expected_version: int, note: str = "") -> Order:
+    """A manager grants the credit: the held order is confirmed (and billed)."""
+    _ensure_credit_manager(actor, order.customer)
+    note = clean_text(note, "note", 2000)
+    with transaction.atomic():
+        approval = _pending_approval(order)
+        order.status = Order.Status.CONFIRMED
+        save_versioned(order, expected_version=expected_version, fields=["status"])
+        CreditApproval.objects.filter(pk=approval.pk).update(
+            decision=CreditApproval.Decision.APPROVED, decided_by=actor, decided_at=timezone.now(), note=note,
+            updated_at=timezone.now())
+        summary = _("Credit approved for order %(number)s") % {"number": order.number}
+        _event(order.customer_id, "order_credit_approved", f"{summary}: {note}" if note else summary, actor)
+        _after_money_change(order.customer_id)
+    return order
+
+
+def reject_credit(*, order: Order, actor: User, expected_version: int, reason: str) -> Order:
+    """A manager refuses the credit: the held order is cancelled, with the reason."""
+    _ensure_credit_manager(actor, order.customer)
+    reason = clean_text(reason, "reason", 300, required=True)
+    with transaction.atomic():
+        approval = _pending_approval(order)
+        order.status = Order.Status.CANCELLED
+        save_versioned(order, expected_version=expected_version, fields=["status"])
+        CreditApproval.objects.filter(pk=approval.pk).update(
+            decision=CreditApproval.Decision.REJECTED, decided_by=actor, decided_at=timezone.now(), note=reason,
+            updated_at=timezone.now())
+        _event(order.customer_id, "order_credit_rejected",
+               _("Credit refused for order %(number)s: %(reason)s") % {"number": order.number, "reason": reason}, actor)
+    return order
+
+
+def _overdue_by_customer(today: datetime.date, customer_ids=None) -> dict[int, tuple[datetime.date, Decimal]]:
+    """{customer: (oldest due date, overdue amount)} over billed orders past due with a balance.
+    Debts already overdue when a manager closed a case by hand stay out: that close settled them."""
+    from django.db.models import ExpressionWrapper
+
+    from guanxi.sales.selectors import BILLED_STATUSES
+
+    orders = Order.objects.filter(status__in=BILLED_STATUSES, due_date__lt=today, total__gt=F("amount_paid")).order_by()
+    closed = CollectionCase.objects.filter(closed_by__isnull=False).order_by()
+    if customer_ids is not None:
+        orders, closed = orders.filter(customer_id__in=customer_ids), closed.filter(customer_id__in=customer_ids)
+    settled = {c: timezone.localtime(at).date() for c, at in
+               closed.values("customer_id").annotate(at=Max("closed_at")).values_list("customer_id", "at")}
+    balance = ExpressionWrapper(F("total") - F("amount_paid"), output_field=Order._meta.get_field("total"))
+    found: dict[int, tuple[datetime.date, Decimal]] = {}
+    for customer_id, due, owed in orders.annotate(owed=balance).values_list("customer_id", "due_date", "owed").iterator(chunk_size=5000):
+        if customer_id in settled and due <= settled[customer_id]:
+            continue
+        oldest, total = found.get(customer_id, (due, Decimal("0")))
+        found[customer_id] = (min(oldest, due), total + owed)
+    return found
+
+
+def escalate_collections(*, today: datetime.date | None = None) -> dict[str, int]:
+    """The daily bad-debt escalation (先礼后兵): open a case for each customer whose oldest overdue
+    debt reached the reminder days, record each stage reached exactly once (unique case × stage),
+    freeze credit from the policy's stage, and close the cases whose overdue balance was paid.
+    Rerunning the same day changes nothing. Returns counts of what changed."""
+    today = today or timezone.localdate()
+    policy = CollectionPolicy.current()
+    overdue = _overdue_by_customer(today)
+    due_stages = {}
+    for customer_id, (oldest, owed) in overdue.items():
+        days = (today - oldest).days
+        reached = [stage for stage in COLLECTION_STAGES if days >= policy.days_for(stage)]
+        if reached:
+            due_stages[customer_id] = (reached, days, owed)
+    counts = {"opened": 0, "steps": 0, "closed": 0}
+    ids = list(due_stages)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        open_cases = {c.customer_id: c for c in CollectionCase.objects.filter(customer_id__in=chunk, closed_at__isnull=True)}
+        known = set(CollectionStep.objects.filter(case__in=list(open_cases.values())).values_list("case_id", "stage"))
+        for customer_id in chunk:
+            reached, days, owed = due_stages[customer_id]
+            case = open_cases.get(customer_id)
+            if case is not None and all((case.pk, stage) in known for stage in reached):
+                continue
+            counts["steps"] += _escalate(customer_id, case, reached, days, owed, policy, today, counts)
+    paid_up = CollectionCase.objects.filter(closed_at__isnull=True).exclude(customer_id__in=list(overdue)).values_list("pk", flat=True)
+    for case_id in list(paid_up):
+        counts["closed"] += _close_paid_case(case_id)
+    return counts
+
+
+def _escalate(customer_id: int, case: CollectionCase | None, reached: list[str], days: int, owed: Decimal,
+              policy: CollectionPolicy, today: datetime.date, counts: dict) -> int:
+    from guanxi.engagement.services import create_task
+
+    with transaction.atomic():
+        if case is None:
+            CollectionCase.objects.bulk_create([CollectionCase(customer_id=customer_id, opened_on=today)], ignore_conflicts=True)
+            case = CollectionCase.objects.select_for_update().get(customer_id=customer_id, closed_at__isnull=True)
+            counts["opened"] += 1
+        else:
+            case = CollectionCase.objects.select_for_update().get(pk=case.pk)
+        done = set(case.steps.values_list("stage", flat=True))
+        new = [stage for stage in reached if stage not in done]
+        if not new:
+            return 0
+        CollectionStep.objects.bulk_create(
+            [CollectionStep(case=case, stage=stage, reached_on=today, days_overdue=days, overdue_amount=owed) for stage in new],
+            ignore_conflicts=True)
+        for stage in new:
+            _event(customer_id, "collection_" + stage,
+                   _("Collection: %(stage)s (%(amount)s overdue for %(days)d days)")
+                   % {"stage": CollectionStage(stage).label, "amount": owed, "days": days}, None)
+        top = new[-1]
+        case.stage = top
+        fields = ["stage", "updated_at"]
+        if policy.freezes(top):
+            case.frozen_at = timezone.now()
+            fields.append("frozen_at")
+            _event(customer_id, "credit_frozen", _("Credit frozen: new orders wait for a manager's approval."), None)
+        case.updated_at = timezone.now()
+        case.save(update_fields=fields)
+        customer = Customer.objects.select_related("owner").get(pk=customer_id)
+        owner = customer.owner
+        if owner is not None and owner.is_active and not is_read_only(owner):
+            # The owner files it: the system has no user of its own, and the owner may act on the customer.
+            task = create_task(title=str(COLLECTION_TASKS[top]), actor=owner, assignee=owner, customer=customer,
+                               due_at=timezone.now() + datetime.timedelta(days=COLLECTION_TASK_DAYS),
+                               description=_("%(amount)s overdue for %(days)d days.") % {"amount": owed, "days": days})
+            CollectionStep.objects.filter(case=case, stage=top).update(task=task)
+    return len(new)
+
+
+def _close_paid_case(case_id: int, note: str = "") -> int:
+    with transaction.atomic():
+        closed = CollectionCase.objects.filter(pk=case_id, closed_at__isnull=True).update(
+            closed_at=timezone.now(), close_note=note or _("Overdue balance paid."), updated_at=timezone.now())
+        if closed:
+            customer_id = CollectionCase.objects.filter(pk=case_id).values_list("customer_id", flat=True).get()
+            _event(customer_id, "collection_closed", _("Collection closed: the overdue balance is paid; credit no longer frozen."), None)
+    return closed
+
+
+def close_collection_if_paid(*, customer_id: int, today: datetime.date | None = None) -> bool:
+    """Close the customer's open case once nothing is overdue any more (the payment's live check)."""
+    case_id = CollectionCase.objects.filter(customer_id=customer_id, closed_at__isnull=True).values_list("pk", flat=True).first()
+    if case_id is None or _overdue_by_customer(today or timezone.localdate(), [customer_id]):
+        return False
+    return bool(_close_paid_case(case_id))
+
+
+def close_collection_case(*, case: CollectionCase, actor: User, note: str) -> CollectionCase:
+    """A manager closes a case by hand (settled, written off, …): the debts overdue now no longer
+    escalate, and the freeze it caused lifts. The note is required."""
+    _ensure_credit_manager(actor, case.customer)
+    note = clean_text(note, "note", 2000, required=True)
+    with transaction.atomic():
+        if not CollectionCase.objects.filter(pk=case.pk, closed_at__isnull=True).update(
+                closed_at=timezone.now(), closed_by=actor, close_note=note, updated_at=timezone.now()):
+            raise ValidationError({"status": _("The collection case is already closed.")})
+        _event(case.customer_id, "collection_closed", _("Collection closed: %(note)s") % {"note": note}, actor)
+    case.refresh_from_db()
+    return case
+
+
+def lift_credit_freeze(*, customer: Customer, actor: User, note: str) -> CreditFreezeLift:
+    """A manager lifts the customer's credit freeze (collection or grade), saying why. A later
+    escalation, or a new move into a frozen grade, freezes again."""
+    from guanxi.sales.selectors import credit_standing
+
+    _ensure_credit_manager(actor, customer)
+    note = clean_text(note, "note", 2000, required=True)
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True).get()
+        if not credit_standing(customer.pk).frozen:
+            raise ValidationError({"status": _("The customer's credit is not frozen.")})
+        lift = CreditFreezeLift.objects.create(customer=customer, lifted_by=actor, note=note)
+        _event(customer.pk, "credit_freeze_lifted", _("Credit freeze lifted: %(note)s") % {"note": note}, actor)
+    return lift

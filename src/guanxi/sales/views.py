@@ -290,7 +290,8 @@ def _line_errors(rows, error: ValidationError) -> list[str]:
 
 def _order_form_page(request, form, rows, *, customer=None, general=(), status=200):
     context = {"form": form, "rows": rows or [{"product": "", "quantity": "1", "unit_price": "", "batch": "", "errors": []}],
-               "products": _order_products(), "picked": customer, "general_errors": list(general)}
+               "products": _order_products(), "picked": customer, "general_errors": list(general),
+               "credit": _credit_panel(customer)}
     return render(request, "sales/order_form.html", context, status=status)
 
 
@@ -336,7 +337,11 @@ def order_create(request):
             if key in form.fields:
                 form.add_error(key, msgs)
         return _order_form_page(request, form, rows, customer=customer, general=general, status=422)
-    messages.success(request, _("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": f"{order.total:,.2f}"})
+    if order.status == Order.Status.CREDIT_HOLD:
+        messages.warning(request, _("Order %(number)s placed: %(total)s. It waits for a manager's credit approval.")
+                         % {"number": order.number, "total": f"{order.total:,.2f}"})
+    else:
+        messages.success(request, _("Order %(number)s placed: %(total)s.") % {"number": order.number, "total": f"{order.total:,.2f}"})
     return redirect("sales:order", pk=order.pk)
 
 
@@ -372,8 +377,11 @@ class PaymentForm(forms.Form):
 
 
 def _order_page(request, order, *, payment_form=None, status=200):
+    held = order.status == Order.Status.CREDIT_HOLD
     context = {
         "order": order,
+        "approval": order.credit_approval if held and hasattr(order, "credit_approval") else None,
+        "can_approve": held and services.may_approve_credit(request.user),
         "lines": list(order.lines.all()),
         "payments": list(selectors.payments_for(request.user, order=order.pk).select_related("recorded_by")[:100]),
         "payment_form": payment_form or PaymentForm(initial={"amount": order.balance if order.balance > 0 else None, "paid_on": timezone.localdate()}),
@@ -422,6 +430,140 @@ def _order_action(request, pk, action, done_message):
     return redirect("sales:order", pk=order.pk)
 
 
+def _next_url(request, order) -> str:
+    """Back to the approval queue when the decision was taken there, else to the order."""
+    queue = reverse("sales:credit_approvals")
+    return queue if request.POST.get("next") == queue else reverse("sales:order", args=[order.pk])
+
+
+@login_required
+@require_POST
+def approve_credit(request, pk):
+    order = _order_or_404(request.user, pk)
+    version = _int_or_none(request.POST.get("version"))
+    try:
+        services.approve_credit(order=order, actor=request.user, expected_version=version if version is not None else -1,
+                                note=request.POST.get("note", ""))
+    except StaleVersion:
+        messages.error(request, _("Someone else changed this order first; here it is as it is now."))
+        return redirect("sales:order", pk=order.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(_service_errors(error)))
+        return redirect("sales:order", pk=order.pk)
+    messages.success(request, _("Credit approved: order %(number)s is confirmed.") % {"number": order.number})
+    return redirect(_next_url(request, order))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reject_credit(request, pk):
+    """GET: the confirmation dialog asking for the reason; POST: refuse the credit (the order is cancelled)."""
+    order = _order_or_404(request.user, pk)
+    if not services.may_approve_credit(request.user):
+        raise PermissionDenied
+    error, status = "", 200
+    if request.method == "POST":
+        version = _int_or_none(request.POST.get("version"))
+        try:
+            services.reject_credit(order=order, actor=request.user, expected_version=version if version is not None else -1,
+                                   reason=request.POST.get("reason", ""))
+        except StaleVersion:
+            messages.error(request, _("Someone else changed this order first; here it is as it is now."))
+            return redirect("sales:order", pk=order.pk)
+        except ValidationError as exc:
+            if order.status != Order.Status.CREDIT_HOLD:
+                messages.error(request, " ".join(_service_errors(exc)))
+                return redirect("sales:order", pk=order.pk)
+            error, status = " ".join(_service_errors(exc)), 422
+        else:
+            messages.success(request, _("Credit refused: order %(number)s is cancelled.") % {"number": order.number})
+            return redirect(_next_url(request, order))
+    context = {"order": order, "error": error, "next": request.GET.get("next") or request.POST.get("next", "")}
+    return render_page(request, "sales/reject_credit.html", context, partial="dialog", status=status)
+
+
+@login_required
+def credit_approvals(request):
+    """Held orders awaiting a manager's credit decision, oldest first, with receivable, limit and total."""
+    page = paginate(selectors.pending_credit_approvals(request.user), request.GET.get("page"))
+    standings = selectors.credit_standings([a.customer_id for a in page.rows])
+    for approval in page.rows:
+        approval.standing = standings[approval.customer_id]
+        limit = approval.customer.credit_limit
+        approval.goes_over = limit > 0 and approval.current_receivable + approval.order_total > limit
+    context = {"page": page, "can_approve": services.may_approve_credit(request.user)}
+    return render_page(request, "sales/credit_approvals.html", context, partial="results")
+
+
+@login_required
+@require_GET
+def order_credit(request):
+    """The credit panel of the order form for the picked customer: what it owes, the limit, and
+    whether an order will wait for approval (shown before the rep submits)."""
+    pk = _int_or_none(request.GET.get("customer"))
+    customer = visible_customers(request.user).only("pk", "name", "credit_limit", "currency").filter(pk=pk).first() if pk else None
+    return render(request, "sales/order_form.html#credit", {"credit": _credit_panel(customer)})
+
+
+def _credit_panel(customer) -> dict | None:
+    if customer is None:
+        return None
+    from guanxi.insights.early_warnings import receivables_by_customer
+
+    receivable = receivables_by_customer(type(customer).objects.filter(pk=customer.pk)).values_list("receivable", flat=True).get()
+    return {"customer": customer, "receivable": receivable, "standing": selectors.credit_standing(customer.pk),
+            "available": max(customer.credit_limit - receivable, 0) if customer.credit_limit > 0 else None}
+
+
+def _customer_for_credit(request, pk):
+    customer = visible_customers(request.user).filter(pk=pk).first()
+    if customer is None:
+        raise Http404
+    if not services.may_approve_credit(request.user):
+        raise PermissionDenied
+    return customer
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lift_freeze(request, pk):
+    """A manager lifts a customer's credit freeze, with a note (GET: the dialog)."""
+    customer = _customer_for_credit(request, pk)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            services.lift_credit_freeze(customer=customer, actor=request.user, note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            error, status = " ".join(_service_errors(exc)), 422
+        else:
+            messages.success(request, _("Credit freeze lifted."))
+            return redirect("customers:detail", pk=customer.pk)
+    context = {"customer": customer, "error": error, "action": "lift", "action_url": reverse("sales:lift_freeze", args=[customer.pk])}
+    return render_page(request, "sales/credit_note.html", context, partial="dialog", status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_case(request, pk):
+    """A manager closes the customer's open collection case, with a note (GET: the dialog)."""
+    customer = _customer_for_credit(request, pk)
+    case = selectors.open_collection_cases(request.user).filter(customer_id=customer.pk).first()
+    if case is None:
+        messages.error(request, _("There is no open collection case."))
+        return redirect("customers:detail", pk=customer.pk)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            services.close_collection_case(case=case, actor=request.user, note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            error, status = " ".join(_service_errors(exc)), 422
+        else:
+            messages.success(request, _("Collection case closed."))
+            return redirect("customers:detail", pk=customer.pk)
+    context = {"customer": customer, "case": case, "error": error, "action": "close", "action_url": reverse("sales:close_case", args=[customer.pk])}
+    return render_page(request, "sales/credit_note.html", context, partial="dialog", status=status)
+
+
 @login_required
 @require_POST
 def deliver_order(request, pk):
@@ -437,6 +579,7 @@ def cancel_order(request, pk):
 # --- Receivables -----------------------------------------------------------------------------
 
 AGING = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+COLLECTION_CASES_SHOWN = 20
 
 
 def _aging_bucket(days: int) -> str:
@@ -478,9 +621,14 @@ def receivables(request):
     number = min(page_number(request.GET.get("page")), max(1, -(-count // PAGE_SIZE)))
     offset = (number - 1) * PAGE_SIZE
     rows = list(selectors.overdue_orders(request.user, today=today)[offset: offset + PAGE_SIZE])
+    cases = list(selectors.open_collection_cases(request.user).order_by("-updated_at", "-pk")[:COLLECTION_CASES_SHOWN])
+    standings = selectors.credit_standings([o.customer_id for o in rows] + [c.customer_id for c in cases])
     for order in rows:
         order.days_overdue = (today - order.due_date).days
         order.bucket = _aging_bucket(order.days_overdue)
+        order.standing = standings[order.customer_id]
+    for case in cases:
+        case.standing = standings[case.customer_id]
     page = Page(rows=rows, number=number, count=count, capped=summary["count"] > COUNT_CAP, page_size=PAGE_SIZE)
-    context = {"page": page, "aging": summary["aging"], "over_limit": summary["over_limit"]}
+    context = {"page": page, "aging": summary["aging"], "over_limit": summary["over_limit"], "cases": cases}
     return render_page(request, "sales/receivables.html", context, partial="results")
