@@ -286,3 +286,12 @@ def test_the_chart_pages_take_a_constant_number_of_queries(moves, manager, path,
     client = signed_in(manager)
     with django_assert_max_num_queries(22):
         assert client.get(path).status_code == 200
+
+
+def test_past_the_detail_cap_the_trend_keeps_buyers_and_discount_share_only(scored, manager, monkeypatch):
+    monkeypatch.setattr(selectors, "TREND_DETAIL_ORDERS", 1)
+    period = selectors.kpi_trend(manager, kind="year", day=AS_OF, periods=2)[-1]
+    figures = selectors.kpis(manager, start=period.start, end=period.end, previous_start=datetime.date(2025, 1, 1))
+    assert period.customers_buying == figures.customers_buying > 0
+    assert period.price_sensitivity == pytest.approx(figures.price_sensitivity)
+    assert period.new_customers is None and period.repurchase_rate is None

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from scipy import sparse
 
@@ -291,28 +291,42 @@ def kpis(user: User, *, start: datetime.date, end: datetime.date, owner: int | N
     new vs returning buyers, repurchase rate (buyers of the previous period who bought again: from
     `previous_start` up to `start`, by default the equal number of days before), churn rate (1 − that),
     price sensitivity (share of the period's orders with a discount)."""
+    orders, scores = _kpi_scope(user, owner=owner, grade=grade)
+    equity = scores.aggregate(p=Sum("profit"), c=Sum("clv"))
+    in_period = orders.filter(order_date__gte=start, order_date__lte=end)
+    previous_start = previous_start or start - (end - start + datetime.timedelta(days=1))
+    previous = orders.filter(order_date__gte=previous_start, order_date__lt=start)
+    # Counted in the database: per order of the period, one probe of the (customer, date) index each.
+    bought_before = Exists(orders.filter(customer_id=OuterRef("customer_id"), order_date__lt=start))
+    bought_previously = Exists(previous.filter(customer_id=OuterRef("customer_id")))
+    counts = in_period.annotate(bought_before=bought_before, bought_previously=bought_previously).aggregate(
+        n=Count("pk"), discounted=Count("pk", filter=Q(discount_total__gt=0)), buyers=Count("customer_id", distinct=True),
+        returning=Count("customer_id", distinct=True, filter=Q(bought_before=True)),
+        kept=Count("customer_id", distinct=True, filter=Q(bought_previously=True)))
+    n_previous = previous.aggregate(n=Count("customer_id", distinct=True))["n"]
+    return Kpis(
+        customer_equity=(equity["p"] or ZERO) + (equity["c"] or ZERO),
+        customers_buying=counts["buyers"], new_customers=counts["buyers"] - counts["returning"],
+        returning_customers=counts["returning"],
+        repurchase_rate=counts["kept"] / n_previous if n_previous else None,
+        churn_rate=1 - counts["kept"] / n_previous if n_previous else None,
+        price_sensitivity=counts["discounted"] / counts["n"] if counts["n"] else None,
+    )
+
+
+def _kpi_scope(user: User, *, owner: int | None, grade: str | None) -> tuple[QuerySet, QuerySet]:
+    """Billed orders and current scores of the visible customers (of one owner, of one grade)."""
+    orders = Order.objects.filter(status__in=BILLED_STATUSES).order_by()
+    scores = CustomerScore.objects.filter(run__is_current=True)
+    if sees_all_customers(user) and not owner and not grade:
+        return orders, scores
     customers = visible_customers(user)
     if owner:
         customers = customers.filter(owner_id=owner)
     if grade:
-        customers = customers.filter(scores__run__is_current=True, scores__grade=grade)
+        customers = customers.filter(pk__in=CustomerScore.objects.filter(run__is_current=True, grade=grade).values("customer_id"))
     ids = customers.values("pk")
-    equity = CustomerScore.objects.filter(run__is_current=True, customer__in=ids).aggregate(p=Sum("profit"), c=Sum("clv"))
-    orders = Order.objects.filter(status__in=BILLED_STATUSES, customer__in=ids).order_by()
-    in_period = orders.filter(order_date__gte=start, order_date__lte=end)
-    previous_start = previous_start or start - (end - start + datetime.timedelta(days=1))
-    previous = set(orders.filter(order_date__gte=previous_start, order_date__lt=start).values_list("customer_id", flat=True).distinct())
-    buyers = set(in_period.values_list("customer_id", flat=True).distinct())
-    earlier = set(orders.filter(order_date__lt=start, customer_id__in=list(buyers)).values_list("customer_id", flat=True).distinct())
-    counts = in_period.aggregate(n=Count("pk"), discounted=Count("pk", filter=Q(discount_total__gt=0)))
-    kept = len(previous & buyers)
-    return Kpis(
-        customer_equity=(equity["p"] or ZERO) + (equity["c"] or ZERO),
-        customers_buying=len(buyers), new_customers=len(buyers - earlier), returning_customers=len(earlier),
-        repurchase_rate=kept / len(previous) if previous else None,
-        churn_rate=1 - kept / len(previous) if previous else None,
-        price_sensitivity=counts["discounted"] / counts["n"] if counts["n"] else None,
-    )
+    return orders.filter(customer__in=ids), scores.filter(customer__in=ids)
 
 
 # --- Exports ---------------------------------------------------------------------------------------------
@@ -529,14 +543,17 @@ def period_bounds(kind: str, day: datetime.date) -> tuple[datetime.date, datetim
     return start, period_shift(kind, start, 1) - datetime.timedelta(days=1)
 
 
+TREND_DETAIL_ORDERS = 100_000
+
+
 @dataclasses.dataclass(frozen=True)
 class KpiPeriod:
     start: datetime.date
     end: datetime.date
     orders: int
     customers_buying: int
-    new_customers: int
-    returning_customers: int
+    new_customers: int | None  # None: left out, the scope has too many orders (TREND_DETAIL_ORDERS)
+    returning_customers: int | None
     repurchase_rate: float | None
     churn_rate: float | None
     price_sensitivity: float | None
@@ -545,45 +562,46 @@ class KpiPeriod:
 def kpi_trend(user: User, *, kind: str, day: datetime.date, periods: int = 12, owner: int | None = None,
               grade: str | None = None) -> list[KpiPeriod]:
     """kpis() (bar equity) for the `periods` calendar periods up to the one holding `day`, oldest first,
-    with the previous calendar period as each one's repurchase base — from one scan of the window's
-    orders and one GROUP BY for its buyers' first orders, whatever the number of periods."""
-    from django.db.models import Case, IntegerField, Min, Value, When
-
-    from guanxi.insights.scoring import EpochDay, day_number, fetch_int_columns
+    each against the previous calendar period, in one GROUP BY over the window's orders (plus the
+    period before, the first one's repurchase base); two index probes per order, as kpis() does."""
+    from django.db.models import Case, DateField, IntegerField, Value, When
 
     last_start, last_end = period_bounds(kind, day)
-    starts = [period_shift(kind, last_start, -k) for k in range(periods, -1, -1)]  # one more: the first one's base
-    orders = Order.objects.filter(status__in=BILLED_STATUSES).order_by()
-    if not sees_all_customers(user) or owner or grade:
-        customers = visible_customers(user)
-        if owner:
-            customers = customers.filter(owner_id=owner)
-        if grade:
-            customers = customers.filter(scores__run__is_current=True, scores__grade=grade)
-        orders = orders.filter(customer__in=customers.values("pk"))
-    window = orders.filter(order_date__gte=starts[0], order_date__lte=last_end)
-    discounted = Case(When(discount_total__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField())
-    rows = fetch_int_columns(window.annotate(d=EpochDay("order_date"), x=discounted).values_list("customer_id", "d", "x"), 3)
-    firsts = fetch_int_columns(orders.filter(customer_id__in=window.values("customer_id")).values("customer_id")
-                               .annotate(first=EpochDay(Min("order_date"))).values_list("customer_id", "first").order_by("customer_id"), 2)
-    edges = np.array([day_number(s) for s in starts] + [day_number(last_end) + 1], dtype=np.int64)
-    period = np.searchsorted(edges, rows[:, 1], side="right") - 1
-    trend, previous = [], np.unique(rows[period == 0, 0])
-    for p in range(1, periods + 1):
-        mine = period == p
-        buyers = np.unique(rows[mine, 0])
-        first = firsts[np.searchsorted(firsts[:, 0], buyers), 1] if len(buyers) else np.zeros(0, dtype=np.int64)
-        returning = int(np.count_nonzero(first < edges[p]))
-        kept = len(np.intersect1d(buyers, previous, assume_unique=True))
-        n_orders = int(np.count_nonzero(mine))
+    starts = [period_shift(kind, last_start, -k) for k in range(periods + 1, -1, -1)]  # [before base, base, 1 … periods]
+
+    def per_period(values, field):
+        """The value for the period an order falls in: periods 0 (the base) … `periods`."""
+        return Case(*[When(order_date__gte=start, then=Value(value)) for start, value in reversed(list(zip(starts[1:], values, strict=True)))],
+                    output_field=field)
+
+    orders, _scores = _kpi_scope(user, owner=owner, grade=grade)
+    window = orders.filter(order_date__gte=starts[1], order_date__lte=last_end)
+    # The index probes cost about a second per 100k orders: past TREND_DETAIL_ORDERS the trend
+    # keeps the cheap figures (orders, buyers, discount share) and leaves new/returning/repurchase out.
+    detailed = window[:TREND_DETAIL_ORDERS].count() < TREND_DETAIL_ORDERS
+    rows = window.annotate(k=per_period(range(periods + 1), IntegerField()))
+    sums = {"n": Count("pk"), "discounted": Count("pk", filter=Q(discount_total__gt=0)), "buyers": Count("customer_id", distinct=True)}
+    if detailed:
+        rows = (rows.annotate(period_start=per_period(starts[1:], DateField()), base_start=per_period(starts[:-1], DateField()))
+                .annotate(bought_before=Exists(orders.filter(customer_id=OuterRef("customer_id"), order_date__lt=OuterRef("period_start"))),
+                          bought_previously=Exists(orders.filter(customer_id=OuterRef("customer_id"), order_date__lt=OuterRef("period_start"),
+                                                                 order_date__gte=OuterRef("base_start")))))
+        sums |= {"returning": Count("customer_id", distinct=True, filter=Q(bought_before=True)),
+                 "kept": Count("customer_id", distinct=True, filter=Q(bought_previously=True))}
+    figures = {row["k"]: row for row in rows.values("k").annotate(**sums).order_by()}
+    empty = {"n": 0, "discounted": 0, "buyers": 0, "returning": 0, "kept": 0}
+    trend = []
+    for k in range(1, periods + 1):
+        row, base = figures.get(k, empty), figures.get(k - 1, empty)["buyers"]
         trend.append(KpiPeriod(
-            start=starts[p], end=period_shift(kind, starts[p], 1) - datetime.timedelta(days=1), orders=n_orders,
-            customers_buying=len(buyers), new_customers=len(buyers) - returning, returning_customers=returning,
-            repurchase_rate=kept / len(previous) if len(previous) else None,
-            churn_rate=1 - kept / len(previous) if len(previous) else None,
-            price_sensitivity=int(rows[mine, 2].sum()) / n_orders if n_orders else None,
+            start=starts[k + 1], end=period_shift(kind, starts[k + 1], 1) - datetime.timedelta(days=1), orders=row["n"],
+            customers_buying=row["buyers"],
+            new_customers=row["buyers"] - row["returning"] if detailed else None,
+            returning_customers=row["returning"] if detailed else None,
+            repurchase_rate=row["kept"] / base if detailed and base else None,
+            churn_rate=1 - row["kept"] / base if detailed and base else None,
+            price_sensitivity=row["discounted"] / row["n"] if row["n"] else None,
         ))
-        previous = buyers
     return trend
 
 
@@ -810,11 +828,12 @@ def winback_totals(user: User, **filters) -> WinBackSuccess:
 
 def at_risk_customers(user: User) -> QuerySet:
     """Customers not (yet) lost who may be leaving: P(alive) in the current run below the churn
-    rule's threshold, or an unresolved churn-risk warning. Lowest P(alive) first."""
+    rule's threshold, or an unresolved churn-risk warning. The most valuable (profit to date) first:
+    their CLV is near zero by construction, so what they were worth says whom to call first."""
     from guanxi.insights.early_warnings import rule_parameters
 
     params = rule_parameters(WarningKind.CHURN_RISK) or {}
     threshold = float(params.get("p_alive_below", 0.3))
     warned = Warning.objects.filter(kind=WarningKind.CHURN_RISK).exclude(status=Warning.Status.RESOLVED).values("customer_id")
     return (current_scores(user).filter(Q(p_alive__lt=threshold) | Q(customer_id__in=warned))
-            .exclude(customer__state=State.LOST).select_related("customer__owner").order_by("p_alive", "customer_id"))
+            .exclude(customer__state=State.LOST).select_related("customer__owner").order_by("-profit", "p_alive", "customer_id"))

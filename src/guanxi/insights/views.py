@@ -330,9 +330,10 @@ def kpis(request):
         "grades": Grade.choices, "grade": grade, "owners": owners, "owner": owner, "period_label": label(start),
         "previous_url": f"{base}?{urlencode(keep | {'on': previous_start.isoformat()})}",
         "next_url": f"{base}?{urlencode(keep | {'on': selectors.period_shift(kind, start, 1).isoformat()})}",
-        "chart": {"kind": "kpi", "new_name": _("New buyers"), "returning_name": _("Returning buyers"),
+        "detailed": all(p.new_customers is not None for p in trend),
+        "chart": {"kind": "kpi", "new_name": _("New buyers"), "returning_name": _("Returning buyers"), "buyers_name": _("Customers buying"),
                   "repurchase_name": _("Repurchase rate %"), "sensitivity_name": _("Bought on discount %"),
-                  "rows": [{"label": label(p.start), "new": p.new_customers, "returning": p.returning_customers,
+                  "rows": [{"label": label(p.start), "buyers": p.customers_buying, "new": p.new_customers, "returning": p.returning_customers,
                             "repurchase": _percent(p.repurchase_rate), "sensitivity": _percent(p.price_sensitivity)}
                            for p in trend]},
     }

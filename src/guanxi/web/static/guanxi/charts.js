@@ -78,12 +78,13 @@
       base.xAxis = { type: "category", data: spec.rows.map(function (r) { return r.label; }), axisLabel: { hideOverlap: true } };
       base.yAxis = [{ type: "value", minInterval: 1 }, { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }];
       function column(key) { return spec.rows.map(function (r) { return r[key]; }); }
-      base.series = [
+      var detailed = spec.rows.length && spec.rows[0]["new"] !== null;
+      base.series = (detailed ? [
         { name: spec.new_name, type: "bar", stack: "buyers", data: column("new") },
         { name: spec.returning_name, type: "bar", stack: "buyers", data: column("returning") },
-        { name: spec.repurchase_name, type: "line", yAxisIndex: 1, data: column("repurchase") },
-        { name: spec.sensitivity_name, type: "line", yAxisIndex: 1, data: column("sensitivity") }
-      ];
+        { name: spec.repurchase_name, type: "line", yAxisIndex: 1, data: column("repurchase") }
+      ] : [{ name: spec.buyers_name, type: "bar", data: column("buyers") }]).concat(
+        [{ name: spec.sensitivity_name, type: "line", yAxisIndex: 1, data: column("sensitivity") }]);
       return base;
     }
   };
