@@ -365,3 +365,25 @@ def test_administrators_read_win_backs_in_the_admin(planted, admin_user):
     response = signed_in(admin_user).get("/admin/insights/winback/?status__exact=won_back")
     assert response.status_code == 200
     assert "流失F" in response.content.decode() and "流失B" not in response.content.decode()
+
+
+# --- at risk --------------------------------------------------------------------------------------------
+
+def test_at_risk_lists_low_p_alive_and_warned_customers_not_yet_lost_most_valuable_first(shop, rep, admin_user):
+    from guanxi.insights.models import CustomerScore, Warning
+    from tests.insights.conftest import AS_OF
+
+    services.run_scoring(as_of=AS_OF, actor=admin_user)
+    scores = CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False)
+    low = set(scores.filter(p_alive__lt=0.3).values_list("customer_id", flat=True))
+    assert low
+    warned = scores.filter(p_alive__gte=0.5).first().customer
+    Warning.objects.create(kind="churn_risk", key=f"c{warned.pk}:test", customer=warned, assignee=warned.owner, message="流失风险")
+    rows = list(selectors.at_risk_customers(admin_user))
+    assert {r.customer_id for r in rows} == low | {warned.pk}
+    assert [r.profit for r in rows] == sorted((r.profit for r in rows), reverse=True)
+    gone = next(iter(low))
+    customer_services.change_state(customer=rows[0].customer.__class__.objects.get(pk=gone), to="lost", reason="",
+                                   reason_category="price", actor=admin_user)
+    assert gone not in {r.customer_id for r in selectors.at_risk_customers(admin_user)}
+    assert all(r.customer.owner_id == rep.pk for r in selectors.at_risk_customers(rep))
