@@ -22,6 +22,9 @@ def set_rule(kind, **parameters):
     WarningRule.objects.filter(kind=kind).update(parameters=parameters)
 
 
+ALL_GRADES = ["key", "normal", "small", "bad"]
+
+
 def evaluate(kind, as_of=AS_OF):
     return services.evaluate_warnings(as_of=as_of, kinds=[kind])[kind]
 
@@ -129,10 +132,10 @@ def test_expenses_climbing_fire_only_above_the_set_rate(rep, recent, raised):
 def test_churn_risk_fires_strictly_below_the_p_alive_threshold(shop, manager):
     services.run_scoring(as_of=AS_OF, actor=manager)
     score = CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False, p_alive__lt=0.99).order_by("p_alive").last()
-    set_rule("churn_risk", p_alive_below=score.p_alive, gap_factor=1e9, min_orders=2, recent_days=10**5)
+    set_rule("churn_risk", grades=ALL_GRADES, p_alive_below=score.p_alive, gap_factor=1e9, min_orders=2, recent_days=10**5)
     evaluate("churn_risk")
     assert not warnings_of("churn_risk", score.customer).exists()
-    set_rule("churn_risk", p_alive_below=score.p_alive + 1e-9, gap_factor=1e9, min_orders=2, recent_days=10**5)
+    set_rule("churn_risk", grades=ALL_GRADES, p_alive_below=score.p_alive + 1e-9, gap_factor=1e9, min_orders=2, recent_days=10**5)
     evaluate("churn_risk")
     evaluate("churn_risk")
     assert warnings_of("churn_risk", score.customer).count() == 1
@@ -147,15 +150,27 @@ def test_churn_risk_fires_when_the_gap_is_more_than_three_usual_intervals(shop, 
         buy(customer, rep, catalogue["tea"], last - datetime.timedelta(days=back))
     services.run_scoring(as_of=AS_OF, actor=manager)
     # When nothing has been ordered for `days_quiet` days (P(alive) left out of the rule)
-    set_rule("churn_risk", p_alive_below=0, gap_factor=3, min_orders=2)
+    set_rule("churn_risk", grades=ALL_GRADES, p_alive_below=0, gap_factor=3, min_orders=2)
     evaluate("churn_risk")
     # Then the warning fires only beyond 3 × 10 days
     assert warnings_of("churn_risk", customer).count() == raised
 
 
+def test_by_default_churn_risk_warns_about_key_and_normal_customers_only(shop, manager):
+    # Given every scored customer past the P(alive) threshold, with the rule's default grades
+    services.run_scoring(as_of=AS_OF, actor=manager)
+    set_rule("churn_risk", p_alive_below=1.01, gap_factor=1e9, min_orders=2, recent_days=10**5)
+    evaluate("churn_risk")
+    # Then the warned customers are exactly the key and normal ones (small and bad ones are left out)
+    scored = CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False)
+    assert scored.filter(grade__in=["small", "bad"]).exists()
+    warned = set(warnings_of("churn_risk").values_list("customer_id", flat=True))
+    assert warned == set(scored.filter(grade__in=["key", "normal"]).values_list("customer_id", flat=True))
+
+
 def test_a_customer_who_bought_only_one_off_products_never_gets_a_churn_warning(shop, manager):
     services.run_scoring(as_of=AS_OF, actor=manager)
-    set_rule("churn_risk", p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=10**5)
+    set_rule("churn_risk", grades=ALL_GRADES, p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=10**5)
     evaluate("churn_risk")
     assert warnings_of("churn_risk").exists()
     assert not warnings_of("churn_risk", shop[-1]).exists()  # the wedding-banquet customer
@@ -192,7 +207,7 @@ def test_only_the_highest_threshold_passed_is_raised(rep, catalogue):
 
 def test_churn_risk_leaves_out_customers_gone_quiet_long_ago(shop, manager):
     services.run_scoring(as_of=AS_OF, actor=manager)
-    set_rule("churn_risk", p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=90)
+    set_rule("churn_risk", grades=ALL_GRADES, p_alive_below=1.01, gap_factor=0, min_orders=1, recent_days=90)
     evaluate("churn_risk")
     warned = CustomerScore.objects.filter(run__is_current=True, customer__warnings__kind="churn_risk")
     assert warned.exists() and all((AS_OF - s.last_order_on).days <= 90 for s in warned)

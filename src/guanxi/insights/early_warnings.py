@@ -150,16 +150,19 @@ def expenses(as_of: datetime.date, params: dict) -> list[Warning]:
 def churn_risk(as_of: datetime.date, params: dict) -> list[Warning]:
     """Customers (not yet lost) in the current run with P(alive) strictly below the threshold, or whose time
     since the last purchase is strictly more than gap_factor × their usual interval (with at least
-    min_orders purchase days). Only customers who ordered within recent_days are warned about: a
-    warning is early or it is noise. Customers who bought only one-off products have no P(alive)
-    and are left out. Once per customer and last purchase: a new order resets it."""
+    min_orders purchase days). Only customers who ordered within recent_days, and whose current grade is
+    in `grades` (key and normal by default: the ones whose loss costs the firm), are warned about: a
+    warning is early and worth a call, or it is noise (on the 100k demo every grade gave 16,040
+    warnings, a quarter of the scored customers). Customers who bought only one-off products have no
+    P(alive) and are left out. Once per customer and last purchase: a new order resets it."""
     threshold, gap = float(params["p_alive_below"]), float(params["gap_factor"])
     repeat = max(int(params["min_orders"]) - 1, 1)
     # days since last > gap × recency / frequency, multiplied out: no division by a zero frequency
     overdue = ExpressionWrapper((F("age_days") - F("recency_days")) * F("frequency") - gap * F("recency_days"),
                                 output_field=FloatField())
     recent = as_of - datetime.timedelta(days=int(params["recent_days"]))
-    scores = (CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False, last_order_on__gte=recent)
+    scores = (CustomerScore.objects.filter(run__is_current=True, p_alive__isnull=False, last_order_on__gte=recent,
+                                           grade__in=list(params["grades"]))
               .exclude(customer__state=State.LOST)
               .alias(overdue=overdue)
               .filter(Q(p_alive__lt=threshold) | Q(frequency__gte=repeat, overdue__gt=0))
