@@ -165,3 +165,21 @@ def test_a_manager_lifts_a_grade_freeze(customer, manager):
     _grade(customer, "bad")
     services.lift_credit_freeze(customer=customer, actor=manager, note="担保到位")
     assert not selectors.credit_standing(customer.pk).frozen
+
+
+def test_the_daily_job_queues_the_escalation_on_the_bulk_queue():
+    from django_tasks_db.models import DBTaskResult
+
+    from guanxi.core import jobs
+
+    job = jobs.discover_jobs()["sales.escalate_collections"]
+    job.func(datetime.datetime(2026, 3, 1, 6, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))))
+    task = DBTaskResult.objects.get()
+    assert task.queue_name == "bulk" and task.args_kwargs["kwargs"] == {"today": "2026-03-01"}
+
+
+def test_the_escalation_task_escalates(overdue, customer):
+    from guanxi.sales.tasks import escalate_collections
+
+    assert escalate_collections.call(today=days_after_due(overdue, 15).isoformat())["steps"] == 1
+    assert stages(customer) == ["reminder"]

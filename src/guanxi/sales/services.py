@@ -765,7 +765,7 @@ def _overdue_by_customer(today: datetime.date, customer_ids=None) -> dict[int, t
         if customer_id in settled and due <= settled[customer_id]:
             continue
         oldest, total = found.get(customer_id, (due, Decimal("0")))
-        found[customer_id] = (min(oldest, due), total + owed)
+        found[customer_id] = (min(oldest, due), (total + owed).quantize(CENT))
     return found
 
 
