@@ -164,3 +164,22 @@ def test_the_opt_out_list_costs_the_same_queries_for_few_and_many(client, rep, d
     opt_out(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/care/opt-outs/").content.decode().count("太多电话") == 22
+
+
+def test_a_reply_is_recorded_from_the_campaign_page_and_counted(client, admin_user, rep):
+    customer = make_customer(rep, state="current", name="周杰", email="zj@example.com")
+    made = campaign(admin_user, "回访活动", members=True)
+    client.force_login(rep)
+    page = client.get(f"/campaigns/{made.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "周杰" in page.content.decode() and "Record reply" in page.content.decode()
+    assert client.post(f"/campaigns/{made.pk}/replies/{customer.pk}/").status_code == 302
+    assert CampaignMember.objects.get(campaign=made, customer=customer).replied_at is not None
+    assert client.get(f"/campaigns/{made.pk}/").context["results"]["contacted"]["replied"] == 1
+
+
+def test_a_reply_for_a_customer_outside_ones_view_is_404(client, admin_user, rep, other_rep):
+    theirs = make_customer(other_rep, state="current", email="t@example.com")
+    made = campaign(admin_user, "活动", members=True)
+    client.force_login(rep)
+    assert client.post(f"/campaigns/{made.pk}/replies/{theirs.pk}/").status_code == 404
+    assert CampaignMember.objects.get(campaign=made, customer=theirs).replied_at is None

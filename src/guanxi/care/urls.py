@@ -14,4 +14,5 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/launch/", views.campaign_launch, name="campaign_launch"),
+    path("campaigns/<int:pk>/replies/<int:customer_id>/", views.campaign_reply, name="campaign_reply"),
 ]

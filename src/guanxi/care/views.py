@@ -153,7 +153,26 @@ def campaign_create(request):
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
     services.attribute_purchases(campaign=campaign)
-    return render(request, "care/campaign.html", {"campaign": campaign, "results": services.campaign_results(campaign=campaign)})
+    members = paginate(selectors.campaign_members(request.user, campaign), request.GET.get("page"))
+    return render(request, "care/campaign.html", {"campaign": campaign, "results": services.campaign_results(campaign=campaign),
+                                                  "members": members})
+
+
+@login_required
+@require_POST
+def campaign_reply(request, pk, customer_id):
+    """The customer answered the campaign (phone, WeChat, a visit): counted as a response."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    member = selectors.campaign_members(request.user, campaign).filter(customer_id=customer_id).first()
+    if member is None:
+        raise Http404
+    try:
+        services.record_reply(member=member, actor=request.user)
+    except PermissionDenied:
+        messages.error(request, _("You may not change this customer."))
+    else:
+        messages.success(request, _("Reply from %(name)s recorded.") % {"name": member.customer.name})
+    return redirect("care:campaign", pk)
 
 
 @login_required
