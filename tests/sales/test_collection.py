@@ -139,6 +139,10 @@ def test_a_manager_closes_a_case_with_a_note_and_it_does_not_reopen_for_the_same
 
 
 def _grade(customer, grade):
+    from guanxi.insights.models import ServicePolicy
+
+    # the default bad-grade policy (insights migration 0002), in case a transactional test flushed it
+    ServicePolicy.objects.get_or_create(grade="bad", with_potential=False, defaults={"name": "先礼后兵", "credit_freeze": True})
     run = ScoringRun.objects.create(as_of=datetime.date(2026, 6, 30), status="done", is_current=True)
     CustomerScore.objects.create(
         run=run, customer=customer, recency_score=1, frequency_score=1, monetary_score=1, rfm_cell=111,

@@ -137,3 +137,30 @@ def test_a_payment_back_to_the_limit_resolves_the_credit_warning(held, customer,
     warning = Warning.objects.get(kind="credit_limit")
     assert warning.status == Warning.Status.RESOLVED and warning.resolved_by is None
     assert gettext("receivables back under the limit") in warning.note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_orders_placed_at_once_cannot_both_squeeze_under_the_limit(customer, rep, tea):
+    """Each order of 600.00 fits the limit of 1,000.00 alone; together they do not: one waits."""
+    import threading
+
+    from django.db import connection
+
+    errors, start = [], threading.Barrier(2)
+
+    def place():
+        try:
+            start.wait()
+            order(customer, rep, tea, quantity=6)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(Order.objects.values_list("status", flat=True)) == [Order.Status.CONFIRMED, Order.Status.CREDIT_HOLD]
