@@ -26,7 +26,7 @@ def test_the_pyramid_counts_customers_and_profit_per_grade_and_links_to_them(sho
     assert page.status_code == 200
     html = page.content.decode()
     assert "/insights/scores/?grade=key" in html
-    rows = {r["grade"]: r for r in page.context["pyramid"]}
+    rows = {r["grade"]: r for r in page.context["charts"]["pyramid"]}
     assert rows["key"]["customers"] == CustomerScore.objects.filter(run__is_current=True, grade="key").count()
     assert sum(r["customers"] for r in rows.values()) == len(shop)
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -189,12 +190,16 @@ def home(request):
         "scores_link": functools.partial(scores_url, owner=owner),
     }
     if current is not None:
-        context |= {
-            "charts": _charts(request.user, current, owner),
-            "churn_risks": selectors.churn_risks(request.user, owner=owner).select_related("customer"),
-            "top_clv": selectors.top_clv(request.user, owner=owner),
-            "at_risk_url": scores_url(behaviour="at_risk", owner=owner),
-        }
+        from guanxi.web.dashboard import cached_if_slow
+
+        def figures():
+            return {"charts": _charts(request.user, current, owner),
+                    "churn_risks": list(selectors.churn_risks(request.user, owner=owner).select_related("customer")),
+                    "top_clv": list(selectors.top_clv(request.user, owner=owner))}
+
+        # A firm-wide view at 100k customers takes about a second; a new run changes the key.
+        key = f"guanxi:insights:charts:{request.user.pk}:{owner}:{current.pk}:{current.started_at.timestamp()}:{get_language()}"
+        context |= cached_if_slow(key, figures) | {"at_risk_url": scores_url(behaviour="at_risk", owner=owner)}
     return render_page(request, "insights/home.html", context)
 
 
@@ -288,7 +293,7 @@ def _month_period(start: datetime.date) -> dict:
     return {"from": first.isoformat(), "to": last.isoformat()}
 
 
-KPI_CACHE_KEY = "guanxi:insights:kpis:{user}:{kind}:{day}:{owner}:{grade}"
+KPI_CACHE_KEY = "guanxi:insights:kpis:{user}:{joined}:{kind}:{day}:{owner}:{grade}"
 
 
 @login_required
@@ -317,10 +322,11 @@ def kpis(request):
             owner, invalid = None, [*invalid, "owner"]
     start, end = selectors.period_bounds(kind, day)
     previous_start = selectors.period_shift(kind, start, -1)
-    figures = selectors.kpis(request.user, start=start, end=end, owner=owner, grade=grade, previous_start=previous_start)
-    trend = cached_if_slow(
-        KPI_CACHE_KEY.format(user=request.user.pk, kind=kind, day=start.isoformat(), owner=owner, grade=grade),
-        lambda: selectors.kpi_trend(request.user, kind=kind, day=day, owner=owner, grade=grade))
+    key = KPI_CACHE_KEY.format(user=request.user.pk, joined=request.user.date_joined.timestamp(), kind=kind,
+                               day=start.isoformat(), owner=owner, grade=grade)
+    figures = cached_if_slow(f"{key}:period", lambda: selectors.kpis(request.user, start=start, end=end, owner=owner, grade=grade,
+                                                                  previous_start=previous_start))
+    trend = cached_if_slow(f"{key}:trend", lambda: selectors.kpi_trend(request.user, kind=kind, day=day, owner=owner, grade=grade))
     label = _period_label(kind)
     base = reverse("insights:kpis")
     keep = {"period": kind, "grade": grade or "", "owner": owner if owners is not None and owner else ""}
