@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import F
 
 from guanxi.accounts.models import Department, Role, Team, User
 from guanxi.customers.models import (
@@ -65,6 +66,7 @@ from guanxi.sales.services import ORDER_NUMBER_PREFIX
 DEMO_TODAY = datetime.date(2026, 11, 1)
 HISTORY_DAYS = 3 * 365  # how far back the book of business goes
 CHUNK = 1_000  # customers generated between flushes (all tables flushed in dependency order)
+DEMO_COLLECTION_CUSTOMERS = 150  # overdue debtors escalated by the demo itself (each through the service: ~50 ms)
 SHANGHAI = datetime.timedelta(hours=8)  # China has no daylight saving: local = UTC + 8
 CENT = Decimal("0.01")
 
@@ -228,6 +230,7 @@ class DemoGenerator:
         from guanxi.insights.services import open_missing_winbacks
 
         self.counts[self.t_winback.name] += open_missing_winbacks()  # none: every demo loss has its episode already
+        self._credit()
         bulk.optimise()
         return dict(self.counts)
 
@@ -830,6 +833,44 @@ class DemoGenerator:
                                row["started_at"], row["started_by"], row["ended_on"], row["outcome"], row["order"],
                                row["revenue"], row["note"], lost_at, row["started_at"] or lost_at)
         return won_back
+
+    # --- credit: collection of overdue debts, orders held for approval ------------------------------
+
+    def _credit(self) -> None:
+        """Through the sales services, so the rows are what users would see: the oldest overdue
+        debtors escalated as of today (the daily job escalates the rest on the worker's first run),
+        and orders over a customer's credit limit or for a frozen customer waiting for approval —
+        a few already decided by the administrator, one freeze lifted."""
+        from guanxi.sales import services as sales
+        from guanxi.sales.models import CollectionCase, CreditApproval, Product
+        from guanxi.sales.selectors import BILLED_STATUSES
+
+        overdue = (Order.objects.filter(status__in=BILLED_STATUSES, due_date__lt=self.today, total__gt=F("amount_paid"))
+                   .order_by("customer_id").values_list("customer_id", flat=True).distinct()[:DEMO_COLLECTION_CUSTOMERS])
+        sales.escalate_collections(today=self.today, customer_ids=list(overdue))
+        admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
+        product = Product.objects.filter(is_active=True).order_by("sku").first()
+        if admin is None or product is None:
+            return
+        frozen = list(CollectionCase.objects.filter(closed_at__isnull=True, frozen_at__isnull=False)
+                      .order_by("customer_id").values_list("customer_id", flat=True)[:3])
+        limited = list(Customer.objects.filter(credit_limit__gt=0, owner__isnull=False).exclude(pk__in=frozen)
+                       .order_by("pk").values_list("pk", flat=True)[:5])
+        held = []
+        for cid in frozen + limited:
+            customer = Customer.objects.select_related("owner").get(pk=cid)
+            quantity = 1 if cid in frozen else int(customer.credit_limit / product.list_price) + 2 if product.list_price else 1
+            order = sales.create_order(customer=customer, lines=[{"product": product, "quantity": quantity}],
+                                       actor=customer.owner, order_date=self.today, notes="")
+            if order.status == Order.Status.CREDIT_HOLD:
+                held.append(order)
+        for order in held[-2:-1]:
+            sales.approve_credit(order=order, actor=admin, expected_version=order.version, note="老客户，月底前回款")
+        for order in held[-1:]:
+            sales.reject_credit(order=order, actor=admin, expected_version=order.version, reason="欠款未清，暂停赊销")
+        if frozen:
+            sales.lift_credit_freeze(customer=Customer.objects.get(pk=frozen[0]), actor=admin, note="已签还款计划")
+        self.counts[CreditApproval._meta.db_table] += len(held)
 
     # --- plans and budgets -----------------------------------------------------------------------
 

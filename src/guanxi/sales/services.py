@@ -769,14 +769,15 @@ def _overdue_by_customer(today: datetime.date, customer_ids=None) -> dict[int, t
     return found
 
 
-def escalate_collections(*, today: datetime.date | None = None) -> dict[str, int]:
+def escalate_collections(*, today: datetime.date | None = None, customer_ids: list[int] | None = None) -> dict[str, int]:
     """The daily bad-debt escalation (先礼后兵): open a case for each customer whose oldest overdue
     debt reached the reminder days, record each stage reached exactly once (unique case × stage),
     freeze credit from the policy's stage, and close the cases whose overdue balance was paid.
-    Rerunning the same day changes nothing. Returns counts of what changed."""
+    Rerunning the same day changes nothing. `customer_ids` limits it to those customers (the demo).
+    Returns counts of what changed."""
     today = today or timezone.localdate()
     policy = CollectionPolicy.current()
-    overdue = _overdue_by_customer(today)
+    overdue = _overdue_by_customer(today, customer_ids)
     due_stages = {}
     for customer_id, (oldest, owed) in overdue.items():
         days = (today - oldest).days
@@ -784,7 +785,7 @@ def escalate_collections(*, today: datetime.date | None = None) -> dict[str, int
         if reached:
             due_stages[customer_id] = (reached, days, owed)
     counts = {"opened": 0, "steps": 0, "closed": 0}
-    ids = list(due_stages)
+    ids = sorted(due_stages)
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
         open_cases = {c.customer_id: c for c in CollectionCase.objects.filter(customer_id__in=chunk, closed_at__isnull=True)}
@@ -796,6 +797,8 @@ def escalate_collections(*, today: datetime.date | None = None) -> dict[str, int
                 continue
             counts["steps"] += _escalate(customer_id, case, reached, days, owed, policy, today, counts)
     paid_up = CollectionCase.objects.filter(closed_at__isnull=True).exclude(customer_id__in=list(overdue)).values_list("pk", flat=True)
+    if customer_ids is not None:
+        paid_up = paid_up.filter(customer_id__in=customer_ids)
     for case_id in list(paid_up):
         counts["closed"] += _close_paid_case(case_id)
     return counts
