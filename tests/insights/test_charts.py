@@ -51,6 +51,13 @@ def test_every_pyramid_number_is_its_table_row_and_links_to_exactly_those_custom
     assert sum(r["customers"] for r in spec["rows"]) == CustomerScore.objects.filter(run=scored).count()
 
 
+def test_without_javascript_every_chart_table_is_open(scored, admin_user):
+    html = signed_in(admin_user).get("/insights/").content.decode()
+    charts = re.findall(r'data-chart="chart-(\w+)-data"', html)
+    assert set(charts) >= {"pyramid", "heatmap", "value", "behaviour", "clv", "stages"}
+    assert html.count("<details open data-chart-table>") == len(charts)
+
+
 def test_every_rfm_cell_row_and_column_links_to_the_customers_it_counts(scored, admin_user):
     client = signed_in(admin_user)
     page = client.get("/insights/")

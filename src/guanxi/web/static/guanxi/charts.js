@@ -24,6 +24,7 @@
       } };
       base.legend = { top: 0 };
       base.grid.top = 32;
+      base.grid.left = 24;  // room for the customer counts left of the longest bar
       base.yAxis = { type: "category", data: rows.map(function (r) { return r.label; }), axisTick: { show: false } };
       base.xAxis = { type: "value", min: -100, max: 100, axisLabel: { formatter: function (v) { return Math.abs(v) + "%"; } } };
       base.series = [
@@ -47,8 +48,10 @@
         return text;
       } };
       base.grid.bottom = 48;
+      base.grid.top = 36;
       base.xAxis = { type: "category", data: spec.x_labels, name: spec.x_name, nameLocation: "middle", nameGap: 26, splitArea: { show: true } };
-      base.yAxis = { type: "category", data: spec.y_labels, name: spec.y_name, nameLocation: "middle", nameGap: 30, splitArea: { show: true } };
+      base.yAxis = { type: "category", data: spec.y_labels, name: spec.y_name, nameLocation: "end", nameGap: 10,
+        nameTextStyle: { align: "left" }, splitArea: { show: true } };
       base.visualMap = { min: 0, max: max, show: false, inRange: { color: ["#eef3fb", "#1d5fbf"] } };
       base.series = [{ name: spec.series_name, type: "heatmap",
         label: { show: true, formatter: function (p) {
