@@ -56,7 +56,8 @@
       base.series = [{ name: spec.series_name, type: "heatmap",
         label: { show: true, formatter: function (p) {
           var c = spec.cells[p.dataIndex];
-          return c.label ? c.label + "\n" + number(c.value) : number(c.value);
+          // The segment's short name ("Best", not "Best (frequent, high value)"): the axes say the rest.
+          return c.label ? c.label.split(/\s*[(（]/)[0] + "\n" + number(c.value) : number(c.value);
         } },
         data: spec.cells.map(function (c) { return { value: [c.x, c.y, c.value], url: c.url }; }) }];
       return base;
