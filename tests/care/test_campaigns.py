@@ -83,6 +83,34 @@ def test_purchases_within_the_window_give_conversion_revenue_roi_and_lift(admin_
     assert results["budget_left"] == Decimal("4000.00")
 
 
+def test_an_order_counts_for_the_campaign_as_soon_as_it_is_saved_and_stops_when_cancelled(admin_user, rep, audience,
+                                                                                          django_capture_on_commit_callbacks):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user, response_days=30), actor=admin_user)
+    product = sales.create_product(actor=admin_user, sku="GIFT", name="礼盒", list_price=Decimal("300"))
+    member = CampaignMember.objects.filter(campaign=campaign, is_holdout=False).select_related("customer").first()
+    # When a contacted customer orders (nobody recounts by hand)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = sales.create_order(customer=member.customer, actor=rep, lines=[{"product": product.pk, "quantity": 2}])
+    # Then the results count the purchase at once
+    results = services.campaign_results(campaign=campaign)
+    assert results["contacted"]["bought"] == 1 and results["contacted"]["revenue"] == Decimal("600.00")
+    # And when the order is cancelled, it no longer counts
+    with django_capture_on_commit_callbacks(execute=True):
+        sales.cancel_order(order=order, actor=rep, expected_version=order.version, reason="客户改主意")
+    results = services.campaign_results(campaign=campaign)
+    assert results["contacted"]["bought"] == 0 and results["contacted"]["revenue"] == Decimal("0.00")
+
+
+def test_the_daily_recount_attributes_orders_written_without_the_hook(admin_user, rep, audience):
+    campaign = services.launch_campaign(campaign=campaign_for(admin_user, response_days=30), actor=admin_user)
+    product = sales.create_product(actor=admin_user, sku="BULK", name="茶", list_price=Decimal("50"))
+    member = CampaignMember.objects.filter(campaign=campaign).first()
+    sales.create_order(customer=member.customer, actor=rep, lines=[{"product": product.pk, "quantity": 1}])  # no commit hook in this test
+    assert services.campaign_results(campaign=campaign)[("holdout" if member.is_holdout else "contacted")]["bought"] == 0
+    assert services.attribute_recent_campaigns() == 1
+    assert services.campaign_results(campaign=campaign)[("holdout" if member.is_holdout else "contacted")]["bought"] == 1
+
+
 def test_a_purchase_after_the_window_does_not_count(admin_user, rep, audience):
     campaign = services.launch_campaign(campaign=campaign_for(admin_user, response_days=7), actor=admin_user)
     campaign.launched_at = timezone.now() - datetime.timedelta(days=10)

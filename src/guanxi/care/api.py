@@ -180,7 +180,6 @@ def launch(request, campaign_id: Id):
 @router.get("/campaigns/{campaign_id}/results")
 def results(request, campaign_id: Id):
     campaign = Campaign.objects.get(pk=campaign_id)
-    services.attribute_purchases(campaign=campaign)
     data = services.campaign_results(campaign=campaign)
     return {**data, "roi": None if data["roi"] is None else str(data["roi"].quantize(Decimal("0.0001")))}
 

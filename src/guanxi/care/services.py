@@ -7,11 +7,12 @@ downtime, or two workers at once never greet a customer twice.
 """
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from guanxi.engagement import services as engagement
 from guanxi.insights.models import CustomerScore, Grade, ServicePolicy
 from guanxi.messaging.services import queue_email
 from guanxi.sales.models import Order, OrderLine, Product
+from guanxi.sales.selectors import BILLED_STATUSES
 from guanxi.sales.services import clean_choice, clean_text, ensure_can_edit_customer
 
 BATCH = 5_000
@@ -387,10 +389,12 @@ def record_reply(*, member, actor: User):
     CampaignMember.objects.filter(pk=member.pk, replied_at__isnull=True).update(replied_at=timezone.now())
 
 
-def attribute_purchases(*, campaign) -> int:
-    """Orders placed within `response_days` after launch count for the campaign (contacted and hold-out alike).
-    One UPDATE however many members bought."""
+def attribute_purchases(*, campaign, customer_ids: list[int] | None = None) -> int:
+    """Orders placed within `response_days` after launch count for the campaign (contacted and hold-out
+    alike). Recomputed for every member (or those of `customer_ids`), so an order cancelled later stops
+    counting. One UPDATE however many members bought; returns how many members bought."""
     from django.db.models import DecimalField, Min, Subquery, Sum
+    from django.db.models.functions import Coalesce
 
     from guanxi.care.models import CampaignMember
 
@@ -398,12 +402,42 @@ def attribute_purchases(*, campaign) -> int:
         return 0
     end = campaign.launched_at + datetime.timedelta(days=campaign.response_days)
     orders = (Order.objects.filter(customer_id=OuterRef("customer_id"), created_at__gte=campaign.launched_at, created_at__lt=end)
-              .exclude(status=Order.Status.CANCELLED).order_by().values("customer_id"))
+              .filter(status__in=BILLED_STATUSES).order_by().values("customer_id"))
+    money = DecimalField(max_digits=14, decimal_places=2)
+    members = CampaignMember.objects.filter(campaign=campaign)
+    if customer_ids is not None:
+        members = members.filter(customer_id__in=customer_ids)
     with transaction.atomic():
-        return CampaignMember.objects.filter(campaign=campaign).filter(Exists(orders)).update(
+        members.update(
             purchased_at=Subquery(orders.annotate(first=Min("created_at")).values("first")[:1]),
-            revenue=Subquery(orders.annotate(revenue=Sum("total")).values("revenue")[:1],
-                             output_field=DecimalField(max_digits=14, decimal_places=2)))
+            revenue=Coalesce(Subquery(orders.annotate(revenue=Sum("total")).values("revenue")[:1], output_field=money),
+                             Value(Decimal("0.00")), output_field=money))
+    return members.filter(purchased_at__isnull=False).count()
+
+
+ATTRIBUTION_HORIZON = datetime.timedelta(days=400)  # longer than any response window
+
+
+def attribute_customer_purchases(*, customer_id: int) -> None:
+    """An order of this customer was saved or cancelled: recount it for the campaigns they are in
+    (called after the commit; the daily job recounts every recent campaign as well)."""
+    from guanxi.care.models import Campaign
+
+    since = timezone.now() - ATTRIBUTION_HORIZON
+    for campaign in Campaign.objects.filter(members__customer_id=customer_id, launched_at__gte=since):
+        attribute_purchases(campaign=campaign, customer_ids=[customer_id])
+
+
+def attribute_recent_campaigns(*, now: datetime.datetime | None = None) -> int:
+    """The daily recount of every campaign whose response window is open or closed within the horizon
+    (orders written in bulk — imports, the demo — skip the per-order hook). Returns campaigns recounted."""
+    from guanxi.care.models import Campaign
+
+    now = now or timezone.now()
+    campaigns = list(Campaign.objects.filter(launched_at__isnull=False, launched_at__gte=now - ATTRIBUTION_HORIZON))
+    for campaign in campaigns:
+        attribute_purchases(campaign=campaign)
+    return len(campaigns)
 
 
 def campaign_results(*, campaign) -> dict:

@@ -152,7 +152,6 @@ def campaign_create(request):
 @login_required
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
-    services.attribute_purchases(campaign=campaign)
     members = paginate(selectors.campaign_members(request.user, campaign), request.GET.get("page"))
     return render(request, "care/campaign.html", {"campaign": campaign, "results": services.campaign_results(campaign=campaign),
                                                   "members": members})

@@ -690,6 +690,7 @@ def _after_money_change(customer_id: int) -> None:
     nightly evaluator would find the same, under the same key). A failure here never undoes the save."""
     transaction.on_commit(lambda: live_credit_check(customer_id), robust=True)
     transaction.on_commit(lambda: _winback_check(customer_id), robust=True)
+    transaction.on_commit(lambda: _campaign_check(customer_id), robust=True)
 
 
 def _winback_check(customer_id: int) -> None:
@@ -697,6 +698,13 @@ def _winback_check(customer_id: int) -> None:
     from guanxi.insights.services import order_billed
 
     order_billed(customer_id=customer_id)
+
+
+def _campaign_check(customer_id: int) -> None:
+    """A purchase within a campaign's response window counts for it at once (care; the daily job recounts)."""
+    from guanxi.care.services import attribute_customer_purchases
+
+    attribute_customer_purchases(customer_id=customer_id)
 
 
 def live_credit_check(customer_id: int) -> None:
