@@ -245,10 +245,3 @@ def test_order_lines_carry_the_batch_of_their_order_month(demo):
 
     lines = list(OrderLine.objects.values_list("batch", "order__order_date")[:2000])
     assert lines and all(batch == f"B{day:%Y%m}" for batch, day in lines)
-
-
-def test_order_lines_carry_the_batch_of_their_order_month(demo):
-    from guanxi.sales.models import OrderLine
-
-    lines = list(OrderLine.objects.values_list("batch", "order__order_date")[:2000])
-    assert lines and all(batch == f"B{day:%Y%m}" for batch, day in lines)
