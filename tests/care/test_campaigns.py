@@ -125,3 +125,22 @@ def test_a_segment_with_an_unknown_filter_is_refused(admin_user):
     with pytest.raises(ValidationError) as error:
         services.save_segment(actor=admin_user, name="x", filters={"favourite_colour": "red"})
     assert "filters" in error.value.message_dict
+
+
+def test_a_segment_of_key_customers_takes_exactly_the_current_runs_key_customers(admin_user, rep, manager):
+    # Given a current scoring run that grades one customer key and another small
+    from guanxi.insights import services as insights
+    from guanxi.insights.models import CustomerScore
+
+    product = sales.create_product(actor=admin_user, sku="KEYS", name="茶", list_price=Decimal("100"))
+    big, small = make_customer(rep, state="current", name="大客户"), make_customer(rep, state="current", name="小客户")
+    sales.create_order(customer=big, actor=rep, lines=[{"product": product.pk, "quantity": 50}])
+    sales.create_order(customer=small, actor=rep, lines=[{"product": product.pk, "quantity": 1}])
+    insights.run_scoring(actor=manager)
+    assert CustomerScore.objects.get(customer=big, run__is_current=True).grade == "key"
+    # When a segment asks for key customers
+    segment = services.save_segment(actor=admin_user, name="关键客户", filters={"grade": "key"})
+    # Then its audience is the key customer only, and an unknown grade is refused
+    assert list(services.segment_customers(segment, admin_user).values_list("pk", flat=True)) == [big.pk]
+    with pytest.raises(ValidationError):
+        services.save_segment(actor=admin_user, name="x", filters={"grade": "vip"})

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.care.models import Campaign, CareRule
 from guanxi.customers.models import CustomerType, State
-from guanxi.insights.models import Grade
+from guanxi.insights.models import Grade, ValueSegment
 from guanxi.sales.models import Product
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -51,6 +51,9 @@ class CampaignForm(forms.Form):
     province = forms.CharField(label=_("Audience: province"), max_length=50, required=False)
     customer_type = forms.ChoiceField(label=_("Audience: customer type"), choices=[("", _("Any")), *CustomerType.choices], required=False)
     tag = forms.CharField(label=_("Audience: tag"), max_length=50, required=False)
+    grade = forms.ChoiceField(label=_("Audience: grade"), choices=[("", _("Any")), *Grade.choices], required=False,
+                              help_text=_("In the current scoring run; internal, never shown to the customer."))
+    value_segment = forms.ChoiceField(label=_("Audience: value matrix"), choices=[("", _("Any")), *ValueSegment.choices], required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=Campaign.Channel.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     message = forms.CharField(label=_("Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 5}))

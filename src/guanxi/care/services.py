@@ -255,16 +255,18 @@ def send_incident_notice(*, actor: User, subject: str, message: str, product: Pr
 
 # --- Campaigns ------------------------------------------------------------------------------------------
 
-SEGMENT_FILTERS = {"state", "owner", "tag", "source", "search", "customer_type", "province", "ids"}
+SEGMENT_FILTERS = {"state", "owner", "tag", "source", "search", "customer_type", "province", "ids", "grade", "value_segment"}
 SEGMENT_MAX_IDS = 1_000  # a fixed target list (look-alikes, prospects) is a short ranked list, not a table
 
 
 def segment_customers(segment, user: User):
-    """The audience: the customer list's own filters (so a segment matches what the list showed), plus type and province."""
+    """The audience: the customer list's own filters (so a segment matches what the list showed), plus type,
+    province, and the grade and value-matrix segment of the current scoring run."""
     from guanxi.customers.selectors import customer_list
+    from guanxi.insights.models import ValueSegment
 
     filters = dict(segment.filters)
-    extra = {key: filters.pop(key) for key in ("customer_type", "province", "ids") if key in filters}
+    extra = {key: filters.pop(key) for key in ("customer_type", "province", "ids", "grade", "value_segment") if key in filters}
     queryset = customer_list(user, **filters).order_by("pk")
     if "ids" in extra:  # exactly these customers (a campaign target list), still only those the user sees
         ids = extra["ids"]
@@ -275,6 +277,12 @@ def segment_customers(segment, user: User):
         queryset = queryset.filter(customer_type=extra["customer_type"])
     if extra.get("province"):
         queryset = queryset.filter(province=extra["province"])
+    for key, choices in (("grade", Grade), ("value_segment", ValueSegment)):
+        if extra.get(key):
+            if extra[key] not in choices.values:
+                raise ValidationError({"filters": _("Unknown %(name)s: %(value)s.") % {"name": key, "value": extra[key]}})
+            scored = CustomerScore.objects.filter(run__is_current=True, **{key: extra[key]}).values("customer_id")
+            queryset = queryset.filter(pk__in=scored)
     return queryset
 
 

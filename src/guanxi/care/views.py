@@ -136,7 +136,7 @@ def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        filters = {key: data.pop(key) for key in ("state", "province", "customer_type", "tag")}
+        filters = {key: data.pop(key) for key in ("state", "province", "customer_type", "tag", "grade", "value_segment")}
         try:
             segment = services.save_segment(actor=request.user, name=data["name"], filters={k: v for k, v in filters.items() if v})
             campaign = services.create_campaign(actor=request.user, segment=segment, **data)
