@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_in(user):
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the assertions read the English text
     client.force_login(user)
     return client
 
