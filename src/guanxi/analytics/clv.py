@@ -88,11 +88,15 @@ def _fit_log_params(
             # gradients and restarts from wherever L-BFGS-B got to (or the start).
             value_only = (lambda p: objective(p)[0]) if analytic_gradient else objective
             origin = best_x if np.isfinite(best_f) else start
+            # Bounded and capped: on a degenerate sample (a dozen customers buying on the same days)
+            # the likelihood keeps creeping up towards infinite parameters, and an unbounded simplex
+            # with 200,000 iterations took two minutes to say "not converged".
             simplex = optimize.minimize(
                 value_only,
-                origin,
+                np.clip(origin, -_LOG_BOUND, _LOG_BOUND),
                 method="Nelder-Mead",
-                options={"maxiter": 200 * max_iter, "xatol": 1e-10, "fatol": tol, "adaptive": True},
+                bounds=bounds,
+                options={"maxiter": 20 * max_iter, "maxfev": 20 * max_iter, "xatol": 1e-10, "fatol": tol, "adaptive": True},
             )
             iterations += int(simplex.nit)
             if np.isfinite(simplex.fun) and (not np.isfinite(best_f) or simplex.fun <= best_f):
