@@ -80,12 +80,16 @@ class PageWatch:
 
 @pytest.fixture(autouse=True)
 def default_pipeline(transactional_db):
-    """Live-server tests flush the database after each test, data migrations included: restore the stages."""
+    """Live-server tests flush the database after each test, data migrations included: restore what they
+    seed — the pipeline stages, the insights defaults (spend tiers, service policies, warning rules) and
+    the collection policy — so a test sees the same data whichever test ran before it."""
     from importlib import import_module
 
     from django.apps import apps
 
     import_module("guanxi.sales.migrations.0002_default_stages").create_stages(apps, None)
+    import_module("guanxi.insights.migrations.0002_defaults").seed(apps, None)
+    import_module("guanxi.sales.migrations.0006_credit_approval_and_collection").seed_policy(apps, None)
 
 
 @pytest.fixture
