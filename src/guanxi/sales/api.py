@@ -558,6 +558,31 @@ def list_credit_approvals(request, params: Query[PageParams]):
     return page(selectors.pending_credit_approvals(request.auth), params)
 
 
+class CreditNoteIn(Schema):
+    note: Text(2000, min_length=1)
+
+
+@router.post("/customers/{customer_id}/credit-freeze/lift", response={204: None})
+def lift_credit_freeze(request, customer_id: Id, payload: CreditNoteIn):
+    """A manager lifts the customer's credit freeze, saying why (422 when the credit is not frozen)."""
+    customer = visible_customers(request.auth).get(pk=customer_id)
+    with forbidden_as_403():
+        services.lift_credit_freeze(customer=customer, actor=request.auth, note=payload.note)
+    return Status(204, None)
+
+
+@router.post("/customers/{customer_id}/collection-case/close", response={204: None})
+def close_collection_case(request, customer_id: Id, payload: CreditNoteIn):
+    """A manager closes the customer's open collection case (settled, written off…), saying why."""
+    customer = visible_customers(request.auth).get(pk=customer_id)
+    case = selectors.open_collection_cases(request.auth).filter(customer_id=customer.pk).first()
+    if case is None:
+        raise HttpError(404, _("There is no open collection case."))
+    with forbidden_as_403():
+        services.close_collection_case(case=case, actor=request.auth, note=payload.note)
+    return Status(204, None)
+
+
 # --- Payments ------------------------------------------------------------------------------
 
 class PaymentOut(Schema):
